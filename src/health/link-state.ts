@@ -1,0 +1,123 @@
+// The per-link health state machine, mwan3's thresholds and counts with wanbond's two states
+// for "replies come back but too slow or lossy" (degraded) and "nothing comes back" (down).
+// Pure: one step per probe interval, the caller supplies the clock (ms).
+import type { Health } from '../config/types.ts';
+import type { LinkMetrics } from './probe-window.ts';
+
+export type Health3 = 'up' | 'degraded' | 'down';
+
+/** One probe interval's verdict on a link. */
+export interface Check {
+  kind: 'good' | 'bad' | 'neutral';
+  /** bad because nothing comes back (down), as opposed to too slow / lossy (degraded). */
+  silent: boolean;
+  reason: string;
+}
+
+const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
+
+/** Classify the link's current metrics against the thresholds (mwan3's meanings). */
+export function classify(m: LinkMetrics, h: Health): Check {
+  if (m.last_reply === null && m.newest_lost) return { kind: 'bad', silent: true, reason: 'no probe answered' };
+  if (m.newest_lost) {
+    // Replies still trickle in: the link is late (a delay spike), not gone.
+    const silent = m.since_reply_ms === null || m.since_reply_ms > m.loss_timeout_ms;
+    return { kind: 'bad', silent, reason: `${m.lost_in_row} probe(s) unanswered after ${fmt(m.loss_timeout_ms)} ms` };
+  }
+  if (m.last_rtt_ms !== null && m.last_rtt_ms > h.failure_latency)
+    return { kind: 'bad', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms > failure_latency ${h.failure_latency} ms` };
+  if (m.loss_short_pct !== null && m.loss_short_pct > h.failure_loss)
+    return { kind: 'bad', silent: false, reason: `loss ${fmt(m.loss_short_pct)} % > failure_loss ${h.failure_loss} %` };
+  if (m.last_rtt_ms === null) return { kind: 'neutral', silent: false, reason: 'waiting for the first reply' };
+  if (m.last_rtt_ms <= h.recovery_latency && (m.loss_short_pct ?? 0) <= h.recovery_loss)
+    return { kind: 'good', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms, loss ${fmt(m.loss_short_pct ?? 0)} %` };
+  return { kind: 'neutral', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms, loss ${fmt(m.loss_short_pct ?? 0)} % between recovery and failure thresholds` };
+}
+
+export interface Transition {
+  from: Health3;
+  to: Health3;
+  reason: string;
+  time: number;
+}
+
+export interface DampingOptions {
+  /** Failures within this long count towards flap damping (ms). Default 60 s. */
+  flapWindowMs?: number;
+  /** The `up` count is multiplied by 2^flaps, at most by this. Default 8. */
+  maxFactor?: number;
+}
+
+/**
+ * up/degraded/down with consecutive-check hysteresis: `down` bad checks to leave up, `up` good
+ * checks to return; each recent failure doubles the checks needed to return (flap damping), so a
+ * link that comes and goes every couple of seconds stops bouncing the bond.
+ */
+export class LinkStateMachine {
+  state: Health3 = 'down';
+  since: number;
+  reason = 'starting: no probe answered yet';
+  private bad = 0;
+  private good = 0;
+  private silentBad = 0;
+  private failures: number[] = [];
+  private readonly flapWindowMs: number;
+  private readonly maxFactor: number;
+
+  constructor(
+    private health: Health,
+    now: number,
+    opts: DampingOptions = {},
+  ) {
+    this.since = now;
+    this.flapWindowMs = opts.flapWindowMs ?? 60_000;
+    this.maxFactor = opts.maxFactor ?? 8;
+  }
+
+  setHealth(h: Health): void {
+    this.health = h;
+  }
+
+  /** Good checks needed to come back now: `up`, doubled per recent failure beyond the first. */
+  upNeeded(now: number): number {
+    this.failures = this.failures.filter((t) => now - t <= this.flapWindowMs);
+    const flaps = Math.max(0, this.failures.length - 1);
+    return this.health.up * Math.min(this.maxFactor, 2 ** flaps);
+  }
+
+  step(c: Check, now: number): Transition | null {
+    if (c.kind === 'bad') {
+      this.bad++;
+      this.silentBad = c.silent ? this.silentBad + 1 : 0;
+      this.good = 0;
+    } else if (c.kind === 'good') {
+      this.good++;
+      this.bad = 0;
+      this.silentBad = 0;
+    } else {
+      // Between the thresholds: an up link stays up, a failed link does not get closer to up.
+      this.good = 0;
+      this.bad = 0;
+      this.silentBad = 0;
+    }
+    const down = Math.max(1, this.health.down);
+    let to: Health3 = this.state;
+    if (this.state === 'up' && this.bad >= down) to = this.silentBad >= down ? 'down' : 'degraded';
+    else if (this.state === 'degraded' && this.silentBad >= down) to = 'down';
+    else if (this.state === 'down' && c.kind === 'bad' && !c.silent && this.bad >= down) to = 'degraded';
+    else if (this.state !== 'up' && this.good >= this.upNeeded(now)) to = 'up';
+    if (to === this.state) return null;
+    if (this.state === 'up') this.failures.push(now);
+    const t: Transition = {
+      from: this.state,
+      to,
+      time: now,
+      reason: to === 'up' ? `${this.good} good probes in a row (${c.reason})` : `${this.bad} bad probes in a row: ${c.reason}`,
+    };
+    this.state = to;
+    this.since = now;
+    this.reason = t.reason;
+    if (to === 'up') this.good = 0;
+    return t;
+  }
+}

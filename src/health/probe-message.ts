@@ -1,0 +1,72 @@
+// The health channel's wire format: small JSON datagrams through each link's own tunnel.
+// Both agents send probes and answer them; the same channel carries capacity reports (what one
+// end measured arriving on a link, so the other end can weight its transmit direction).
+// Everything received is validated; anything else is dropped and counted, never trusted.
+import { z } from 'zod';
+
+export const PROBE_VERSION = 1;
+/** Larger datagrams are refused before parsing (a probe is well under 200 bytes). */
+export const MAX_MESSAGE_BYTES = 512;
+
+const linkId = z.number().int().min(1).max(16);
+const seq = z.number().int().min(0).max(2 ** 32 - 1);
+const millis = z.number().finite().nonnegative();
+
+export const probeSchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('probe'),
+  link: linkId,
+  seq,
+  ts: millis, // sender's clock, echoed back
+});
+export const replySchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('reply'),
+  link: linkId,
+  seq,
+  ts: millis, // the probe's ts, unchanged
+});
+export const capacitySchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('cap'),
+  link: linkId,
+  /** Peak arrival rate the sender of this report measured on the link, kbit/s. */
+  rx_kbit: z.number().finite().nonnegative().max(10_000_000),
+  /** Current arrival rate, kbit/s (tells the peer whether the link was busy when measured). */
+  now_kbit: z.number().finite().nonnegative().max(10_000_000),
+});
+
+export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema]);
+export type ProbeMessage = z.infer<typeof probeSchema>;
+export type ReplyMessage = z.infer<typeof replySchema>;
+export type CapacityMessage = z.infer<typeof capacitySchema>;
+export type HealthMessage = z.infer<typeof messageSchema>;
+
+export type DecodeResult = { ok: true; msg: HealthMessage } | { ok: false; why: 'too_big' | 'not_json' | 'invalid' };
+
+export function encodeMessage(msg: HealthMessage): Buffer {
+  return Buffer.from(JSON.stringify(msg));
+}
+
+export function decodeMessage(buf: Uint8Array): DecodeResult {
+  if (buf.byteLength > MAX_MESSAGE_BYTES) return { ok: false, why: 'too_big' };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(buf).toString('utf8'));
+  } catch {
+    return { ok: false, why: 'not_json' };
+  }
+  const parsed = messageSchema.safeParse(raw);
+  return parsed.success ? { ok: true, msg: parsed.data } : { ok: false, why: 'invalid' };
+}
+
+/** Counts what the channel threw away, by reason; shown in status/debug logs. */
+export class GarbageCounter {
+  readonly counts = { too_big: 0, not_json: 0, invalid: 0, wrong_link: 0, unknown_peer: 0 };
+  add(why: keyof GarbageCounter['counts']): void {
+    this.counts[why]++;
+  }
+  get total(): number {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+}

@@ -1,0 +1,48 @@
+// Which links this end transmits on, and the state each link reports, from their health,
+// role (active/backup) and whether they are enabled. Pure.
+import type { LinkState } from '../status/types.ts';
+import type { Health3 } from './link-state.ts';
+
+export interface LinkView {
+  name: string;
+  enabled: boolean;
+  role: 'active' | 'backup';
+  health: Health3;
+}
+
+export interface TransmitDecision {
+  /** Link names in this end's transmit set. */
+  members: string[];
+  /** What each link reports (status.links[].status, LinkEvent from/to). */
+  states: Record<string, LinkState>;
+  reason: string;
+}
+
+/**
+ * Active links that are up carry traffic. A backup link carries only when no active link is up.
+ * When nothing is up, degraded links carry (slow beats nothing): the bond is never emptied while
+ * any tunnel still answers.
+ */
+export function transmitSet(links: LinkView[]): TransmitDecision {
+  const usable = links.filter((l) => l.enabled);
+  const pick = (role: LinkView['role'] | null, health: Health3) =>
+    usable.filter((l) => (role === null || l.role === role) && l.health === health).map((l) => l.name);
+  let members = pick('active', 'up');
+  let reason = 'active links up';
+  if (members.length === 0) {
+    members = pick('backup', 'up');
+    reason = 'no active link up: backup links carry';
+  }
+  if (members.length === 0) {
+    members = pick(null, 'degraded');
+    reason = 'no link up: degraded links carry';
+  }
+  if (members.length === 0) reason = 'no link answers';
+  const states: Record<string, LinkState> = {};
+  for (const l of links) {
+    if (!l.enabled) states[l.name] = 'disabled';
+    else if (l.role === 'backup' && l.health === 'up' && !members.includes(l.name)) states[l.name] = 'backup';
+    else states[l.name] = l.health;
+  }
+  return { members, states, reason };
+}

@@ -1,0 +1,99 @@
+// The steering decision for this end's transmit direction: per link, whether it is in the bond,
+// how many gretaps it gets (capacity weighting) and how much delay to add (equalisation).
+// Hysteresis keeps measurement noise from churning the kernel. Pure.
+import { pathsFor, type PathsOptions } from './paths.ts';
+import { extraDelays, type DelayOptions } from './delay.ts';
+
+/** Same shape as the planner's per-link steering input (src/plan). */
+export interface SteerLink {
+  in_bond: boolean;
+  /** gretaps for the link (capacity weighting). */
+  paths: number;
+  /** netem delay on the link's gretaps (ms) to equalise one-way delay. */
+  extra_delay_ms: number;
+}
+export type Steering = Record<string, SteerLink>;
+
+export interface SteerInput {
+  name: string;
+  /** In the health transmit set (src/health/transmit-set.ts). */
+  in_set: boolean;
+  /** This direction's capacity, kbit/s: configured rate, else measured; null = unknown. */
+  capacity_kbit: number | null;
+  /** One-way base delay, ms (half the lowest RTT); null = unknown. */
+  owd_ms: number | null;
+}
+
+export interface SteerOptions extends PathsOptions, DelayOptions {
+  /** Off = one gretap per link (plain round-robin). Default on. */
+  weight?: boolean;
+  /** Off = no added delay. Default on. */
+  equalise?: boolean;
+  /** Capacity must move by this fraction before the gretap counts are recomputed. Default 0.2. */
+  capacityHysteresis?: number;
+  /** Delay changes smaller than this (ms) are ignored. Default 5. */
+  delayHysteresisMs?: number;
+}
+
+/** What the last decision was computed from, to decide whether a new input is only noise. */
+export interface SteerMemory {
+  steering: Steering;
+  capacities: Record<string, number>;
+}
+
+function filledCapacities(inputs: SteerInput[]): number[] {
+  const known = inputs.map((l) => l.capacity_kbit).filter((c): c is number => c !== null && c > 0);
+  const fill = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  return inputs.map((l) => (l.capacity_kbit !== null && l.capacity_kbit > 0 ? l.capacity_kbit : fill));
+}
+
+export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: SteerMemory): SteerMemory {
+  const caps = filledCapacities(inputs);
+  const capHyst = opts.capacityHysteresis ?? 0.2;
+  const sameLinks = prev !== undefined && inputs.every((l) => prev.capacities[l.name] !== undefined) && Object.keys(prev.capacities).length === inputs.length;
+  const capMoved = !sameLinks || inputs.some((l, i) => Math.abs(caps[i]! - prev!.capacities[l.name]!) > capHyst * prev!.capacities[l.name]!);
+  // Gretap counts are computed over every link, carrying or not: a link leaving the set does not
+  // change the ratio between the others, and its gretaps stay ready for its return.
+  let paths: number[];
+  let capsUsed: number[];
+  if (opts.weight === false) {
+    paths = inputs.map(() => 1);
+    capsUsed = caps;
+  } else if (capMoved) {
+    paths = pathsFor(caps, opts);
+    capsUsed = caps;
+  } else {
+    paths = inputs.map((l) => prev!.steering[l.name]!.paths);
+    capsUsed = inputs.map((l) => prev!.capacities[l.name]!);
+  }
+  const carrying = inputs.map((l, i) => ({ l, i })).filter(({ l }) => l.in_set && l.owd_ms !== null);
+  const extra = inputs.map(() => 0);
+  if (opts.equalise !== false && carrying.length > 1) {
+    const d = extraDelays(
+      carrying.map(({ l, i }) => ({ owd_ms: l.owd_ms!, capacity_kbit: caps[i]! })),
+      opts,
+    );
+    carrying.forEach(({ i }, k) => (extra[i] = d[k]!));
+  }
+  const dh = opts.delayHysteresisMs ?? 5;
+  const steering: Steering = {};
+  inputs.forEach((l, i) => {
+    const before = prev?.steering[l.name]?.extra_delay_ms;
+    const keep = before !== undefined && Math.abs(before - extra[i]!) < dh && !(extra[i] === 0 && before !== 0);
+    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]! };
+  });
+  const capacities: Record<string, number> = {};
+  inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
+  return { steering, capacities };
+}
+
+/** True when two decisions would program the kernel the same way. */
+export function sameSteering(a: Steering, b: Steering): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => {
+    const x = a[k]!;
+    const y = b[k];
+    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms;
+  });
+}

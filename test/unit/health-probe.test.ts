@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProbeWindow } from '../../src/health/probe-window.ts';
+import { decodeMessage, encodeMessage, GarbageCounter, MAX_MESSAGE_BYTES } from '../../src/health/probe-message.ts';
+
+test('probe window: RTT, jitter and loss over short and long windows', () => {
+  const w = new ProbeWindow({ intervalMs: 100, shortSize: 10, longSize: 100 });
+  let t = 0;
+  // 20 probes answered after 40 ms, 50 ms alternately.
+  for (let seq = 0; seq < 20; seq++, t += 100) {
+    w.sent(seq, t);
+    assert.equal(w.replied(seq, t + (seq % 2 ? 50 : 40)), seq % 2 ? 50 : 40);
+  }
+  let m = w.metrics(t);
+  assert.ok(m.rtt_ms! > 40 && m.rtt_ms! < 50);
+  assert.equal(m.min_rtt_ms, 40);
+  assert.ok(m.jitter_ms! > 9 && m.jitter_ms! <= 10, `jitter ${m.jitter_ms}`);
+  assert.equal(m.loss_short_pct, 0);
+  assert.equal(m.newest_lost, false);
+  assert.equal(m.last_reply, 1950);
+  // Then 5 probes without reply: lost once older than the loss timeout.
+  for (let seq = 20; seq < 25; seq++, t += 100) w.sent(seq, t);
+  m = w.metrics(t + 1000);
+  assert.equal(m.lost_in_row, 5);
+  assert.equal(m.newest_lost, true);
+  assert.equal(m.loss_short_pct, 50);
+  assert.equal(m.loss_long_pct, 20);
+  assert.equal(w.metrics(t).newest_lost, true, 'probes older than ~RTT+margin already count as lost');
+});
+
+test('probe window: a fresh probe is not lost yet; duplicates and unknown replies are ignored', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  w.sent(1, 0);
+  w.replied(1, 30);
+  w.sent(2, 100);
+  assert.equal(w.metrics(120).newest_lost, false);
+  assert.equal(w.replied(1, 140), null, 'duplicate');
+  assert.equal(w.replied(99, 140), null, 'unknown seq');
+  assert.equal(w.metrics(140).received, 1);
+});
+
+test('probe window: loss timeout follows the RTT but stays within bounds', () => {
+  const w = new ProbeWindow({ intervalMs: 100, maxLossTimeoutMs: 2000 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 120);
+  }
+  const to = w.lossTimeout();
+  assert.ok(to >= 300 && to < 400, `timeout ${to}`);
+  const slow = new ProbeWindow({ intervalMs: 100, maxLossTimeoutMs: 2000 });
+  for (let s = 0; s < 10; s++) {
+    slow.sent(s, s * 100);
+    slow.replied(s, s * 100 + 3000);
+  }
+  assert.equal(slow.lossTimeout(), 2000);
+});
+
+test('peer messages: valid ones round-trip, garbage is refused with a reason', () => {
+  const probe = { v: 1, t: 'probe', link: 3, seq: 7, ts: 123.5 } as const;
+  assert.deepEqual(decodeMessage(encodeMessage(probe)), { ok: true, msg: probe });
+  const cap = { v: 1, t: 'cap', link: 1, rx_kbit: 4000, now_kbit: 10 } as const;
+  assert.deepEqual(decodeMessage(encodeMessage(cap)), { ok: true, msg: cap });
+  const bad: [string | Buffer, string][] = [
+    ['not json{', 'not_json'],
+    ['{"v":1,"t":"probe","link":0,"seq":1,"ts":1}', 'invalid'],
+    ['{"v":1,"t":"probe","link":1,"seq":-1,"ts":1}', 'invalid'],
+    ['{"v":2,"t":"probe","link":1,"seq":1,"ts":1}', 'invalid'],
+    ['{"v":1,"t":"reply","link":1,"seq":1,"ts":1,"extra":true}', 'invalid'],
+    ['{"v":1,"t":"cap","link":1,"rx_kbit":"fast","now_kbit":1}', 'invalid'],
+    ['[]', 'invalid'],
+    ['null', 'invalid'],
+    [Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), 'too_big'],
+  ];
+  const g = new GarbageCounter();
+  for (const [raw, why] of bad) {
+    const r = decodeMessage(Buffer.from(raw));
+    assert.equal(r.ok, false, String(raw));
+    if (!r.ok) {
+      assert.equal(r.why, why, String(raw));
+      g.add(r.why);
+    }
+  }
+  assert.equal(g.total, bad.length);
+  assert.equal(g.counts.invalid, 7);
+});
