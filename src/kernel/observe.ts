@@ -1,0 +1,58 @@
+// Ask the kernel what is there: ip -j, wg show all dump, tc -j, nft. Read-only.
+import { existsSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { NFT_TABLE } from '../plan/addressing.ts';
+import { parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump } from './state.ts';
+import type { KernelState } from './state.ts';
+
+async function out(argv: string[], ok0 = true): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: 20_000, stripFinalNewline: false });
+  if (ok0 && r.exitCode !== 0 && r.failed) return { ok: false, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+async function must(argv: string[]): Promise<string> {
+  const r = await out(argv);
+  if (!r.ok) throw new Error(`${argv.join(' ')} failed: ${r.stderr.trim() || 'no output'}`);
+  return r.stdout;
+}
+
+let wgKernelCache: boolean | undefined;
+/** WireGuard in the kernel (built in, loaded, or loadable); otherwise wanbond runs wireguard-go. */
+export async function detectWgKernel(): Promise<boolean> {
+  if (wgKernelCache !== undefined) return wgKernelCache;
+  if (!existsSync('/sys/module/wireguard')) await out(['modprobe', 'wireguard'], false).catch(() => undefined);
+  wgKernelCache = existsSync('/sys/module/wireguard');
+  return wgKernelCache;
+}
+
+export async function observe(): Promise<KernelState> {
+  const [links, addrs, rules, routes, qdiscs, wg, nft, wgKernel] = await Promise.all([
+    must(['ip', '-j', '-d', 'link', 'show']),
+    must(['ip', '-j', 'addr', 'show']),
+    must(['ip', '-j', '-4', 'rule', 'show']),
+    must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']),
+    out(['tc', '-j', 'qdisc', 'show']).then((r) => (r.ok ? r.stdout : '[]')).catch(() => '[]'),
+    out(['wg', 'show', 'all', 'dump']).then((r) => (r.ok ? r.stdout : '')).catch(() => ''),
+    out(['nft', 'list', 'table', 'inet', NFT_TABLE]).catch(() => ({ ok: false, stdout: '', stderr: '' })),
+    detectWgKernel(),
+  ]);
+  let forwarding = false;
+  try {
+    forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
+  } catch {
+    /* no procfs: treat as off */
+  }
+  return {
+    links: parseLinks(links),
+    addrs: parseAddrs(addrs),
+    rules: parseRules(rules),
+    routes: parseRoutes(routes),
+    qdiscs: parseQdiscs(qdiscs),
+    wg: parseWgDump(wg),
+    nftExists: nft.ok,
+    nftTag: nft.ok ? parseNftTag(nft.stdout) : null,
+    forwarding,
+    wgKernel,
+  };
+}

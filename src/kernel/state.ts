@@ -1,0 +1,178 @@
+// What the kernel reports, parsed from `ip -j`, `wg show all dump`, `tc -j` and `nft` output.
+// Pure: the parsers take the programs' text so tests can feed recorded fixtures.
+import { OWN_LINK_NAME, ROUTE_PROTO } from '../plan/addressing.ts';
+
+export interface KLink {
+  name: string;
+  kind: string; // info_kind: wireguard, tun (wireguard-go), gretap, bond, veth, ...
+  mtu: number;
+  up: boolean;
+  master?: string;
+  gretap?: { local: string; remote: string; key?: number };
+  bond?: { mode: string; xmit_hash_policy?: string };
+}
+export interface KAddr { dev: string; local: string; prefixlen: number; peer?: string }
+export interface KRule {
+  priority: number;
+  table: string;
+  from?: string; // a.b.c.d/n, absent = all
+  to?: string;
+  fwmark?: number;
+  fwmask?: number;
+  notIifLo: boolean;
+  iif?: string;
+  suppressPrefixlength?: number;
+}
+export interface KRoute { table: string; dst: string; via?: string; dev?: string; proto: string; type?: string }
+export interface KWgPeer { publicKey: string; endpoint?: string; allowedIps: string[]; keepalive?: number; handshake: number; rx: number; tx: number }
+export interface KWg { dev: string; publicKey: string; listenPort: number; fwmark: number; peers: KWgPeer[] }
+export interface KQdisc { dev: string; kind: string; delayMs?: number }
+
+export interface KernelState {
+  links: KLink[];
+  addrs: KAddr[];
+  rules: KRule[];
+  routes: KRoute[];
+  wg: KWg[];
+  qdiscs: KQdisc[];
+  /** Tag in the comment of `table inet wanbond`; null when the table does not exist. */
+  nftTag: string | null;
+  nftExists: boolean;
+  forwarding: boolean;
+  /** WireGuard in the kernel (else wireguard-go is used). */
+  wgKernel: boolean;
+}
+
+type J = Record<string, unknown>;
+const arr = (text: string): J[] => {
+  const t = text.trim();
+  if (!t) return [];
+  const v = JSON.parse(t) as unknown;
+  return Array.isArray(v) ? (v as J[]) : [];
+};
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function keyToNumber(k: string | undefined): number | undefined {
+  if (k === undefined) return undefined;
+  if (/^\d+$/.test(k)) return Number(k);
+  const p = k.split('.').map(Number);
+  if (p.length !== 4 || p.some((x) => !Number.isInteger(x))) return undefined;
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+/** `ip -j -d link show` */
+export function parseLinks(text: string): KLink[] {
+  return arr(text).map((l) => {
+    const info = (l.linkinfo ?? {}) as J;
+    const data = (info.info_data ?? {}) as J;
+    const kind = str(info.info_kind) ?? '';
+    const flags = Array.isArray(l.flags) ? (l.flags as string[]) : [];
+    const out: KLink = { name: String(l.ifname), kind, mtu: Number(l.mtu), up: flags.includes('UP') };
+    const master = str(l.master);
+    if (master) out.master = master;
+    if (kind === 'gretap') {
+      const key = keyToNumber(str(data.okey) ?? str(data.ikey));
+      out.gretap = { local: String(data.local), remote: String(data.remote), ...(key !== undefined ? { key } : {}) };
+    }
+    if (kind === 'bond') {
+      const x = str(data.xmit_hash_policy);
+      out.bond = { mode: String(data.mode), ...(x ? { xmit_hash_policy: x } : {}) };
+    }
+    return out;
+  });
+}
+
+/** `ip -j addr show` (IPv4 only) */
+export function parseAddrs(text: string): KAddr[] {
+  const out: KAddr[] = [];
+  for (const l of arr(text)) {
+    for (const a of (l.addr_info ?? []) as J[]) {
+      if (a.family !== 'inet') continue;
+      const peer = str(a.address);
+      out.push({ dev: String(l.ifname), local: String(a.local), prefixlen: Number(a.prefixlen), ...(peer ? { peer } : {}) });
+    }
+  }
+  return out;
+}
+
+const withLen = (addr: unknown, len: unknown): string | undefined => {
+  if (typeof addr !== 'string' || addr === 'all') return undefined;
+  return `${addr}/${typeof len === 'number' ? len : 32}`;
+};
+
+/** `ip -j -4 rule show` */
+export function parseRules(text: string): KRule[] {
+  return arr(text).map((r) => {
+    const out: KRule = { priority: Number(r.priority), table: String(r.table ?? ''), notIifLo: 'not' in r && r.iif === 'lo' };
+    const from = withLen(r.src, r.srclen);
+    const to = withLen(r.dst, r.dstlen);
+    if (from) out.from = from;
+    if (to) out.to = to;
+    if (typeof r.fwmark === 'string') out.fwmark = Number(r.fwmark);
+    if (typeof r.fwmask === 'string') out.fwmask = Number(r.fwmask);
+    if (typeof r.iif === 'string') out.iif = r.iif;
+    if (typeof r.suppress_prefixlen === 'number') out.suppressPrefixlength = r.suppress_prefixlen;
+    return out;
+  });
+}
+
+/** `ip -j -4 route show table all` */
+export function parseRoutes(text: string): KRoute[] {
+  return arr(text).map((r) => {
+    const dst = String(r.dst);
+    const out: KRoute = {
+      table: String(r.table ?? 'main'),
+      dst: dst === 'default' || dst.includes('/') ? dst : `${dst}/32`,
+      proto: String(r.protocol ?? ''),
+    };
+    if (typeof r.gateway === 'string') out.via = r.gateway;
+    if (typeof r.dev === 'string') out.dev = r.dev;
+    if (typeof r.type === 'string') out.type = r.type;
+    return out;
+  });
+}
+
+/** `wg show all dump`. The private key column is dropped here and never kept. */
+export function parseWgDump(text: string): KWg[] {
+  const byDev = new Map<string, KWg>();
+  for (const line of text.split('\n')) {
+    const f = line.split('\t');
+    if (f.length === 5) {
+      byDev.set(f[0]!, { dev: f[0]!, publicKey: f[2]!, listenPort: Number(f[3]), fwmark: f[4] === 'off' ? 0 : Number(f[4]), peers: [] });
+    } else if (f.length === 9) {
+      const w = byDev.get(f[0]!);
+      if (!w) continue;
+      const ka = Number(f[8]);
+      w.peers.push({
+        publicKey: f[1]!,
+        ...(f[3] && f[3] !== '(none)' ? { endpoint: f[3] } : {}),
+        allowedIps: f[4] && f[4] !== '(none)' ? f[4].split(',') : [],
+        ...(Number.isFinite(ka) && ka > 0 ? { keepalive: ka } : {}),
+        handshake: Number(f[5]) || 0,
+        rx: Number(f[6]) || 0,
+        tx: Number(f[7]) || 0,
+      });
+    }
+  }
+  return [...byDev.values()];
+}
+
+/** `tc -j qdisc show` (root qdiscs) */
+export function parseQdiscs(text: string): KQdisc[] {
+  return arr(text)
+    .filter((q) => q.root === true)
+    .map((q) => {
+      const out: KQdisc = { dev: String(q.dev), kind: String(q.kind) };
+      const delay = ((q.options ?? {}) as J).delay as J | undefined;
+      if (q.kind === 'netem' && delay && typeof delay.delay === 'number') out.delayMs = Math.round(delay.delay * 1000);
+      return out;
+    });
+}
+
+/** `nft list table inet wanbond` (text): the tag in its comment. */
+export function parseNftTag(text: string): string | null {
+  return /comment "wanbond ([0-9a-f]+)"/.exec(text)?.[1] ?? null;
+}
+
+export const isOwnLink = (name: string) => OWN_LINK_NAME.test(name);
+export const isOwnRoute = (r: KRoute) => r.proto === String(ROUTE_PROTO);

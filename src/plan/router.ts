@@ -1,0 +1,127 @@
+// Router plan: per link a WireGuard tunnel pinned to its modem by fwmark + table, gretap(s)
+// inside it, one bond over the gretaps, LAN traffic into the bond by policy rules.
+import { isIPv6 } from 'node:net';
+import type { Config, Link } from '../config/types.ts';
+import {
+  FWMARK_MASK, KEEPALIVE_S, RULE_PRIO_BYPASS, RULE_PRIO_LAN, RULE_PRIO_SUPPRESS, ROUTER_BOND, TABLE_BOND,
+  computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerGretap, routerWg, siteAddresses, MAX_PATHS,
+} from './addressing.ts';
+import { renderNft } from './nft.ts';
+import { DEFAULT_STEERING, steerKey } from './types.ts';
+import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
+
+export interface RouterInputs {
+  config: Config;
+  /** Run-time state of each configured link, by link name (from netifd or config). */
+  runtime: Record<string, LinkRuntime>;
+  /** The concentrator's address as resolved now (an IP literal). */
+  endpoint: string;
+  steering?: Steering;
+}
+
+export function steeringFor(steering: Steering | undefined, key: string): LinkSteering {
+  const s = { ...DEFAULT_STEERING, ...(steering?.links[key] ?? {}) };
+  s.paths = Math.min(MAX_PATHS, Math.max(1, Math.floor(s.paths)));
+  s.extra_delay_ms = Math.max(0, Math.round(s.extra_delay_ms));
+  return s;
+}
+
+export function planRouter(inp: RouterInputs): Plan {
+  const { config } = inp;
+  const c = config.concentrator;
+  const plan = emptyPlan('router');
+  if (!config.globals.enabled) return plan;
+  if (!c) {
+    plan.warnings.push('no concentrator section yet (run wanbond pair): nothing to build');
+    return plan;
+  }
+  const site = siteAddresses(c.subnet);
+  const v6 = isIPv6(inp.endpoint);
+  const endpoint = v6 ? `[${inp.endpoint}]:${c.port}` : `${inp.endpoint}:${c.port}`;
+
+  const enabled = config.links.filter((l) => l.enabled);
+  // MTU from every enabled link (not only those up now) so the bond MTU does not move with them.
+  const pathMtu = Math.min(1500, ...enabled.map((l) => inp.runtime[l.name]?.mtu ?? 1500));
+  const mtu = computeMtu(pathMtu, v6);
+  const bondMtu = config.globals.mtu === 'auto' ? mtu.bond : config.globals.mtu;
+
+  const usable = enabled.filter((l) => {
+    const rt = inp.runtime[l.name];
+    if (!rt?.up || !rt.device) {
+      plan.warnings.push(`link ${l.name}: ${rt ? 'interface down' : 'not known'}, left out`);
+      return false;
+    }
+    return true;
+  });
+  const anyActive = usable.some((l) => l.role === 'active');
+  const members: string[] = [];
+
+  for (const l of usable) {
+    const rt = inp.runtime[l.name]!;
+    const st = steeringFor(inp.steering, steerKey(undefined, l.name));
+    const inBond = st.in_bond && (l.role === 'active' || !anyActive || inp.steering?.links[l.name]?.in_bond === true);
+    const a = linkAddresses(c.subnet, l.id);
+    const wg = routerWg(l.id);
+    plan.links.push({ name: wg, kind: 'wireguard', mtu: mtu.wg, master: null });
+    plan.addrs.push({ dev: wg, local: a.router, prefixlen: 32, peer: a.conc });
+    plan.wg.push({
+      dev: wg,
+      privateKeyFile: l.private_key_file,
+      fwmark: linkMark(l.id),
+      peers: [{ publicKey: c.public_key, endpoint, allowedIps: [`${a.conc}/32`], keepalive: KEEPALIVE_S }],
+    });
+    const table = linkTable(l.id);
+    plan.routes.push({ table, dst: 'default', dev: rt.device!, ...(rt.gateway ? { via: rt.gateway } : {}) });
+    plan.rules.push({ priority: linkRulePrio(l.id), fwmark: { mark: linkMark(l.id), mask: FWMARK_MASK }, table });
+    const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p));
+    if (inBond) members.push(l.name);
+    plan.planLinks.push({
+      key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, in_bond: inBond,
+      ...(rt.device ? { device: rt.device } : {}), ...(rt.gateway ? { gateway: rt.gateway } : {}),
+      ...(l.interface ? { interface: l.interface } : {}),
+    });
+  }
+
+  plan.links.push({ name: ROUTER_BOND, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(config.globals.mode) });
+  plan.addrs.push({ dev: ROUTER_BOND, local: site.bondRouter, prefixlen: site.bondPrefix });
+  plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members });
+  if (!inp.steering?.fallback) plan.routes.push({ table: TABLE_BOND, dst: 'default', via: site.bondConc, dev: ROUTER_BOND });
+
+  for (const d of config.globals.bypass_dst) plan.rules.push({ priority: RULE_PRIO_BYPASS, to: d, table: 'main' });
+  for (const s of config.globals.bypass_src) plan.rules.push({ priority: RULE_PRIO_BYPASS, from: s, table: 'main' });
+  // Forwarded (LAN) traffic: specific routes of main first (LAN, modem subnets), then the bond.
+  // The router's own traffic (iif lo) keeps netifd's main default.
+  plan.rules.push({ priority: RULE_PRIO_SUPPRESS, notIifLo: true, table: 'main', suppressPrefixlength: 0 });
+  plan.rules.push({ priority: RULE_PRIO_LAN, notIifLo: true, table: TABLE_BOND });
+
+  plan.nft = renderNft({
+    clamp: [{ dev: ROUTER_BOND, mss: bondMtu - 40 }],
+    masqueradeOut: config.globals.nat ? [ROUTER_BOND] : [],
+    masqueradeSources: [], out: '', isolate: [],
+  });
+  return plan;
+}
+
+export function bondOpts(mode: Config['globals']['mode']) {
+  return mode === 'balance-xor' ? { mode, xmit_hash_policy: 'layer3+4' as const } : { mode };
+}
+
+/** gretap path k of a link uses GRE key k, so several gretaps can share one tunnel. */
+export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string): string[] {
+  const out: string[] = [];
+  for (let p = 1; p <= st.paths; p++) {
+    const n = name(p);
+    plan.links.push({ name: n, kind: 'gretap', master, gretap: { local, remote, key: p } });
+    if (st.extra_delay_ms > 0) plan.qdiscs.push({ dev: n, delayMs: st.extra_delay_ms });
+    out.push(n);
+  }
+  return out;
+}
+
+export function emptyPlan(role: Plan['role']): Plan {
+  return {
+    role, links: [], addrs: [], routes: [], rules: [], wg: [], qdiscs: [],
+    nft: null,
+    forwarding: true, bonds: [], planLinks: [], warnings: [],
+  };
+}

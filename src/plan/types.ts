@@ -1,0 +1,120 @@
+// The plan: the kernel state wanbond wants, as plain data. Pure code builds it (router.ts,
+// concentrator.ts); src/kernel/ diffs it against what the kernel reports and applies the rest.
+import type { BondMode, Role } from '../config/types.ts';
+
+/** What link health decides for one link at this end (src/health drives it). */
+export interface LinkSteering {
+  /** Member of this end's transmit set. */
+  in_bond: boolean;
+  /** gretaps for this link (capacity weighting under balance-rr); default 1. Both ends must agree. */
+  paths: number;
+  /** netem delay on this link's gretaps, to equalise the links' delays; default 0. */
+  extra_delay_ms: number;
+}
+
+/** Steering for every link, keyed by steerKey(); missing links get DEFAULT_STEERING. */
+export interface Steering {
+  links: Record<string, Partial<LinkSteering>>;
+  /** Router: every tunnel gone too long; send LAN traffic straight out (no bond default route). */
+  fallback?: boolean;
+}
+
+export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0 };
+
+/** Router: the link's name. Concentrator: `<site>/<link>`. */
+export function steerKey(site: string | undefined, link: string): string {
+  return site ? `${site}/${link}` : link;
+}
+
+export interface LinkSpec {
+  name: string;
+  kind: 'wireguard' | 'gretap' | 'bond';
+  mtu?: number;
+  /** Bond this link is enslaved to; null = must not be enslaved. */
+  master: string | null;
+  gretap?: { local: string; remote: string; key: number };
+  bond?: { mode: BondMode; xmit_hash_policy?: 'layer3+4' };
+}
+
+export interface AddrSpec {
+  dev: string;
+  local: string;
+  prefixlen: number;
+  peer?: string;
+}
+
+export interface RouteSpec {
+  table: number | 'main';
+  dst: string; // 'default' or a.b.c.d/n or a.b.c.d
+  via?: string;
+  dev: string;
+}
+
+export interface RuleSpec {
+  priority: number;
+  table: number | 'main';
+  from?: string;
+  to?: string;
+  fwmark?: { mark: number; mask: number };
+  /** `not iif lo`: forwarded traffic only. */
+  notIifLo?: boolean;
+  suppressPrefixlength?: number;
+}
+
+export interface WgPeerSpec {
+  publicKey: string;
+  endpoint?: string; // ip:port or [ip6]:port
+  allowedIps: string[];
+  keepalive?: number;
+}
+export interface WgSpec {
+  dev: string;
+  privateKeyFile: string;
+  listenPort?: number;
+  fwmark?: number;
+  peers: WgPeerSpec[];
+}
+
+export interface QdiscSpec {
+  dev: string;
+  delayMs: number;
+}
+
+export interface PlanLink {
+  key: string; // steerKey
+  site?: string;
+  name: string;
+  id: number;
+  tunnel: string; // WireGuard interface
+  gretaps: string[];
+  in_bond: boolean;
+  device?: string;
+  gateway?: string;
+  interface?: string;
+}
+
+export interface Plan {
+  role: Role;
+  links: LinkSpec[];
+  addrs: AddrSpec[];
+  routes: RouteSpec[];
+  rules: RuleSpec[];
+  wg: WgSpec[];
+  qdiscs: QdiscSpec[];
+  /** null: no wanbond nftables table at all. */
+  nft: { script: string; tag: string } | null;
+  forwarding: boolean;
+  bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[] }[];
+  planLinks: PlanLink[];
+  warnings: string[];
+}
+
+/** A router link as learnt at run time (netifd or config), input to the planner. */
+export interface LinkRuntime {
+  name: string;
+  up: boolean;
+  device?: string;
+  gateway?: string;
+  /** MTU of the modem's device, when known. */
+  mtu?: number;
+}
