@@ -34,6 +34,8 @@ export const capacitySchema = z.strictObject({
   rx_kbit: z.number().finite().nonnegative().max(10_000_000),
   /** Current arrival rate, kbit/s (tells the peer whether the link was busy when measured). */
   now_kbit: z.number().finite().nonnegative().max(10_000_000),
+  /** Router only: gretaps it runs for the link; both ends must run the same number. */
+  paths: z.number().int().min(1).max(16).optional(),
 });
 
 export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema]);

@@ -4,6 +4,8 @@
 export interface PathsOptions {
   /** Upper bound on gretaps over all links (each is a kernel interface). Default 16. */
   maxTotal?: number;
+  /** Upper bound per link (the planner's MAX_PATHS). Default 8. */
+  maxPerLink?: number;
   /** Stop at the smallest total whose worst per-link share error is below this. Default 0.03. */
   tolerance?: number;
 }
@@ -45,8 +47,10 @@ export function pathsFor(capacities: number[], opts: PathsOptions = {}): number[
   const tol = opts.tolerance ?? 0.03;
   let best = capacities.map(() => 1);
   let bestErr = shareError(capacities, best);
+  const maxPer = opts.maxPerLink ?? 8;
   for (let total = n; total <= maxTotal; total++) {
     const p = apportion(capacities, total);
+    if (p.some((x) => x > maxPer)) break;
     const err = shareError(capacities, p);
     if (err < bestErr - 1e-9) {
       best = p;

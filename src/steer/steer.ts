@@ -18,8 +18,10 @@ export interface SteerInput {
   name: string;
   /** In the health transmit set (src/health/transmit-set.ts). */
   in_set: boolean;
-  /** This direction's capacity, kbit/s: configured rate, else measured; null = unknown. */
+  /** Capacity that sets the gretap counts, kbit/s: configured rate, else measured; null = unknown. */
   capacity_kbit: number | null;
+  /** This end's transmit capacity, for the serialisation term of the delay; default capacity_kbit. */
+  tx_kbit?: number | null;
   /** One-way base delay, ms (half the lowest RTT); null = unknown. */
   owd_ms: number | null;
 }
@@ -70,7 +72,7 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   const extra = inputs.map(() => 0);
   if (opts.equalise !== false && carrying.length > 1) {
     const d = extraDelays(
-      carrying.map(({ l, i }) => ({ owd_ms: l.owd_ms!, capacity_kbit: caps[i]! })),
+      carrying.map(({ l, i }) => ({ owd_ms: l.owd_ms!, capacity_kbit: l.tx_kbit ?? caps[i]! })),
       opts,
     );
     carrying.forEach(({ i }, k) => (extra[i] = d[k]!));

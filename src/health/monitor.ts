@@ -1,0 +1,311 @@
+// The health monitor: probes every link through its own tunnel, runs each link's state machine,
+// decides this end's transmit set (and the router's fallback), measures what arrives per link and
+// reports it to the peer, and turns all that into the steering the stack applies.
+// Events: 'link' (LinkEvent, for ubus/MQTT), 'steering' (a new decision for the planner).
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Health, Role } from '../config/types.ts';
+import type { LinkEvent, LinkState } from '../status/types.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
+import { classify, LinkStateMachine } from './link-state.ts';
+import { transmitSet } from './transmit-set.ts';
+import { FallbackTracker, type FallbackDecision } from './fallback.ts';
+import { GarbageCounter, type HealthMessage } from './probe-message.ts';
+import { ProbeSocket } from './probe-socket.ts';
+import { CapacityEstimator } from '../steer/capacity.ts';
+import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
+
+export interface MonitoredLink {
+  /** Steering key: the link name on the router, `<site>/<link>` on the concentrator. */
+  key: string;
+  name: string;
+  id: number;
+  local: string; // this end's tunnel address on the link
+  peer: string; // the peer's tunnel address on the link
+  role: 'active' | 'backup';
+  enabled: boolean;
+  /** Configured rate of this end's transmit direction (router: rate_up), kbit/s. */
+  tx_rate_kbit?: number;
+  /** Configured rate of this end's receive direction (router: rate_down), kbit/s. */
+  rx_rate_kbit?: number;
+  /** Interfaces whose rx byte counters add up to what arrives on the link. */
+  rx_devs: string[];
+}
+
+/** Assignable to the planner's Steering (src/plan/types.ts). */
+export interface SteeringDecision {
+  links: Record<string, SteerLink>;
+  fallback: boolean;
+  members: string[];
+  reason: string;
+}
+
+export interface MonitorOptions {
+  role: Role;
+  health: Health;
+  fallback: { enabled: boolean; timeout_s: number };
+  log?: Logger;
+  /** Monotonic ms. */
+  clock?: () => number;
+  port?: number;
+  steer?: SteerOptions;
+  readRxBytes?: (devs: string[]) => number | null;
+}
+
+export interface LinkHealthStatus {
+  key: string;
+  name: string;
+  status: LinkState;
+  online: boolean;
+  in_bond: boolean;
+  rtt_ms: number | null;
+  jitter_ms: number | null;
+  loss_pct: number | null;
+  /** Unix seconds of the last state change. */
+  since: number;
+  reason: string;
+  /** Measured arrival rate here / as the peer reports it, kbit/s. */
+  rx_capacity_kbit: number;
+  tx_capacity_kbit: number;
+}
+
+interface Tracked {
+  spec: MonitoredLink;
+  window: ProbeWindow;
+  sm: LinkStateMachine;
+  sock: ProbeSocket;
+  seq: number;
+  lastOpenTry: number;
+  rx: CapacityEstimator;
+  peerCap: { rx_kbit: number; now_kbit: number; paths?: number } | null;
+  state: LinkState;
+  sinceWall: number;
+  reason: string;
+  metrics: LinkMetrics | null;
+}
+
+/** Sum of /sys/class/net/<dev>/statistics/rx_bytes; null if any is missing. */
+export function sysfsRxBytes(devs: string[]): number | null {
+  let sum = 0;
+  for (const d of devs) {
+    try {
+      sum += Number(readFileSync(`/sys/class/net/${d}/statistics/rx_bytes`, 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+  return sum;
+}
+
+const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [SteeringDecision] }> {
+  readonly garbage = new GarbageCounter();
+  private links = new Map<string, Tracked>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastCap = 0;
+  private fallbackT: FallbackTracker;
+  private memory: SteerMemory | undefined;
+  private decision: SteeringDecision = { links: {}, fallback: false, members: [], reason: 'starting' };
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly readRx: (devs: string[]) => number | null;
+  private disabledAtRun = new Set<string>();
+
+  constructor(private o: MonitorOptions) {
+    super();
+    this.clock = o.clock ?? (() => performance.now());
+    this.log = o.log ?? silentLogger;
+    this.readRx = o.readRxBytes ?? sysfsRxBytes;
+    this.fallbackT = new FallbackTracker(o.role === 'router' && o.fallback.enabled, o.fallback.timeout_s * 1000, this.clock());
+  }
+
+  /** New config (thresholds, fallback); links keep their state. */
+  configure(health: Health, fallback: MonitorOptions['fallback']): void {
+    this.o = { ...this.o, health, fallback };
+    this.fallbackT.configure(this.o.role === 'router' && fallback.enabled, fallback.timeout_s * 1000);
+    for (const t of this.links.values()) t.sm.setHealth(health);
+  }
+
+  /** The links to watch (from the plan); new ones start down, gone ones are dropped. */
+  setLinks(specs: MonitoredLink[]): void {
+    const keep = new Set(specs.map((s) => s.key));
+    for (const [k, t] of this.links) {
+      if (!keep.has(k)) {
+        t.sock.close();
+        this.links.delete(k);
+      }
+    }
+    for (const spec of specs) {
+      const old = this.links.get(spec.key);
+      if (old && old.spec.local === spec.local && old.spec.peer === spec.peer && old.spec.id === spec.id) {
+        old.spec = spec;
+        continue;
+      }
+      old?.sock.close();
+      this.links.set(spec.key, this.track(spec));
+    }
+  }
+
+  /** Run-time enable/disable (ubus setLink), without editing the config. */
+  setEnabled(key: string, enabled: boolean): boolean {
+    if (!this.links.has(key)) return false;
+    if (enabled) this.disabledAtRun.delete(key);
+    else this.disabledAtRun.add(key);
+    return true;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), Math.max(10, this.o.health.interval * 1000));
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const t of this.links.values()) t.sock.close();
+  }
+
+  steering(): SteeringDecision {
+    return this.decision;
+  }
+
+  status(): LinkHealthStatus[] {
+    const now = this.clock();
+    return [...this.links.values()].map((t) => ({
+      key: t.spec.key,
+      name: t.spec.name,
+      status: t.state,
+      online: this.decision.members.includes(t.spec.key),
+      in_bond: this.decision.links[t.spec.key]?.in_bond ?? false,
+      rtt_ms: round1(t.metrics?.rtt_ms ?? null),
+      jitter_ms: round1(t.metrics?.jitter_ms ?? null),
+      loss_pct: round1(t.metrics?.loss_long_pct ?? null),
+      since: t.sinceWall,
+      reason: t.reason,
+      rx_capacity_kbit: t.rx.estimate(now),
+      tx_capacity_kbit: t.peerCap?.rx_kbit ?? 0,
+    }));
+  }
+
+  private track(spec: MonitoredLink): Tracked {
+    const now = this.clock();
+    const t: Tracked = {
+      spec,
+      window: new ProbeWindow({ intervalMs: this.o.health.interval * 1000 }),
+      sm: new LinkStateMachine(this.o.health, now),
+      sock: undefined as unknown as ProbeSocket,
+      seq: 0,
+      lastOpenTry: -Infinity,
+      rx: new CapacityEstimator(),
+      peerCap: null,
+      state: 'down',
+      sinceWall: Math.floor(Date.now() / 1000),
+      reason: 'starting: no probe answered yet',
+      metrics: null,
+    };
+    t.sock = new ProbeSocket({
+      link: spec.id,
+      local: spec.local,
+      peer: spec.peer,
+      ...(this.o.port !== undefined ? { port: this.o.port } : {}),
+      garbage: this.garbage,
+      clock: this.clock,
+      onMessage: (msg, at) => this.onMessage(t, msg, at),
+    });
+    return t;
+  }
+
+  private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
+    if (msg.t === 'reply') t.window.replied(msg.seq, at);
+    else t.peerCap = { rx_kbit: msg.rx_kbit, now_kbit: msg.now_kbit, ...(msg.paths !== undefined ? { paths: msg.paths } : {}) };
+  }
+
+  /** One probe interval. Public so tests can drive a monitor without timers. */
+  tick(): void {
+    const now = this.clock();
+    for (const t of this.links.values()) {
+      if (!t.sock.ready && now - t.lastOpenTry >= 1000) {
+        t.lastOpenTry = now;
+        void t.sock.open();
+      }
+      t.metrics = t.window.metrics(now);
+      const tr = t.sm.step(classify(t.metrics, this.o.health), now);
+      if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
+      if (t.sock.ready) {
+        t.window.sent(t.seq, now);
+        t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now)) });
+        t.seq = (t.seq + 1) % 2 ** 32;
+      }
+    }
+    if (now - this.lastCap >= 1000) {
+      this.lastCap = now;
+      this.measureAndReport(now);
+    }
+    this.decide(now);
+  }
+
+  private enabled(t: Tracked): boolean {
+    return t.spec.enabled && !this.disabledAtRun.has(t.spec.key);
+  }
+
+  private measureAndReport(now: number): void {
+    for (const t of this.links.values()) {
+      const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
+      if (bytes !== null) t.rx.sample(bytes, now);
+      const paths = this.o.role === 'router' ? this.decision.links[t.spec.key]?.paths : undefined;
+      t.sock.send({ v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current), ...(paths ? { paths } : {}) });
+    }
+  }
+
+  private decide(now: number): void {
+    const all = [...this.links.values()];
+    const ts = transmitSet(all.map((t) => ({ name: t.spec.key, enabled: this.enabled(t), role: t.spec.role, health: t.sm.state })));
+    for (const t of all) {
+      const to = ts.states[t.spec.key]!;
+      const reason = !this.enabled(t) ? 'disabled' : to === 'backup' ? `healthy backup, not needed: ${ts.reason}` : t.sm.reason;
+      if (to !== t.state) {
+        const ev: LinkEvent = {
+          link: t.spec.key, from: t.state, to, reason,
+          rtt_ms: round1(t.metrics?.rtt_ms ?? null), loss_pct: round1(t.metrics?.loss_short_pct ?? null),
+          time: Math.floor(Date.now() / 1000),
+        };
+        this.log.info(`link ${t.spec.key}: ${t.state} -> ${to} (${reason})`);
+        t.state = to;
+        t.sinceWall = ev.time;
+        this.emit('link', ev);
+      }
+      t.reason = reason;
+    }
+    const fb: FallbackDecision | null = this.fallbackT.update(ts.members.length, now);
+    if (fb) this.log.warn(fb.reason);
+    const router = this.o.role === 'router';
+    const mem = steer(
+      all.map((t) => {
+        const peerRx = t.peerCap && t.peerCap.rx_kbit > 0 ? t.peerCap.rx_kbit : null;
+        const ownRx = t.rx.estimate(now) > 0 ? t.rx.estimate(now) : null;
+        // Gretap counts follow the router's receive (download) direction: both ends must agree.
+        const weightCap = router ? (t.spec.rx_rate_kbit ?? ownRx) : (t.spec.tx_rate_kbit ?? peerRx);
+        const tx = t.spec.tx_rate_kbit ?? peerRx;
+        const minRtt = t.metrics?.min_rtt_ms ?? null;
+        return { name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2 };
+      }),
+      this.o.steer ?? {},
+      this.memory,
+    );
+    if (!router) {
+      // The concentrator runs as many gretaps as the router says it runs.
+      for (const t of all) mem.steering[t.spec.key]!.paths = t.peerCap?.paths ?? mem.steering[t.spec.key]!.paths;
+    }
+    this.memory = mem;
+    const next: SteeringDecision = { links: mem.steering, fallback: this.fallbackT.decision.fallback, members: ts.members, reason: fb?.reason ?? ts.reason };
+    if (!sameSteering(next.links, this.decision.links) || next.fallback !== this.decision.fallback) {
+      this.decision = next;
+      this.emit('steering', next);
+    } else {
+      this.decision = { ...this.decision, members: ts.members };
+    }
+  }
+}
