@@ -1,0 +1,123 @@
+// The planner is pure: config + learnt links (+ steering) -> the desired kernel state.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
+import type { Config, Link } from '../../src/config/types.ts';
+import { planRouter, planConcentrator, linkAddresses, siteBond } from '../../src/plan/index.ts';
+import type { LinkRuntime } from '../../src/plan/index.ts';
+
+const KEY = (c: string) => c.repeat(42) + 'A=';
+const link = (id: number, extra: Partial<Link> = {}): Link => ({
+  name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, interface: `wwan${id}`, ...extra,
+});
+const routerConfig = (over: Partial<Config['globals']> = {}, links: Link[] = [link(1), link(2), link(3)]): Config => ({
+  globals: { ...GLOBALS_DEFAULTS, enabled: true, ...over },
+  concentrator: { host: '203.0.113.10', port: 51820, public_key: KEY('C'), site: 'home', subnet: '10.213.7.0/24' },
+  links, health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
+});
+const up = (ids: number[]): Record<string, LinkRuntime> =>
+  Object.fromEntries(ids.map((i) => [`lte${i}`, { name: `lte${i}`, up: true, device: `wan${i}`, gateway: `192.168.${i}.1`, mtu: 1500 }]));
+
+test('each link gets its tunnel, /30, fwmark, table and rule; the bond gets all gretaps', () => {
+  const p = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10' });
+  assert.deepEqual(p.links.map((l) => l.name), ['wbl1', 'wbg1p1', 'wbl2', 'wbg2p1', 'wbl3', 'wbg3p1', 'wbond']);
+  assert.deepEqual(p.addrs.find((a) => a.dev === 'wbl2'), { dev: 'wbl2', local: '10.213.7.10', prefixlen: 32, peer: '10.213.7.9' });
+  assert.deepEqual(p.routes.find((r) => r.table === 5702), { table: 5702, dst: 'default', dev: 'wan2', via: '192.168.2.1' });
+  assert.deepEqual(p.rules.find((r) => r.priority === 962), { priority: 962, fwmark: { mark: 0x57420002, mask: 0xffff00ff }, table: 5702 });
+  assert.deepEqual(p.wg.find((w) => w.dev === 'wbl3')?.peers, [{ publicKey: KEY('C'), endpoint: '203.0.113.10:51820', allowedIps: ['10.213.7.13/32'], keepalive: 25 }]);
+  assert.equal(p.wg[0]!.privateKeyFile, '/k/lte1.key');
+  assert.deepEqual(p.links.find((l) => l.name === 'wbg2p1'), { name: 'wbg2p1', kind: 'gretap', master: 'wbond', gretap: { local: '10.213.7.10', remote: '10.213.7.9', key: 1 } });
+  assert.deepEqual(p.bonds, [{ name: 'wbond', mode: 'balance-rr', mtu: 1398, members: ['lte1', 'lte2', 'lte3'] }]);
+  assert.deepEqual(p.routes.find((r) => r.table === 5700), { table: 5700, dst: 'default', via: '10.213.7.1', dev: 'wbond' });
+  assert.match(p.nft!.script, /oifname "wbond" tcp flags syn tcp option maxseg size > 1358 tcp option maxseg size set 1358/);
+  assert.match(p.nft!.script, /oifname "wbond" masquerade/);
+});
+
+test('MTU: smallest path MTU minus WireGuard (60 / 80 over IPv6) and gretap; a set mtu wins', () => {
+  const rt = up([1, 2]);
+  rt.lte2!.mtu = 1480;
+  const p = planRouter({ config: routerConfig({}, [link(1), link(2)]), runtime: rt, endpoint: '203.0.113.10' });
+  assert.equal(p.bonds[0]!.mtu, 1480 - 60 - 42);
+  assert.equal(p.links.find((l) => l.name === 'wbl1')!.mtu, 1420);
+  const p6 = planRouter({ config: routerConfig({}, [link(1)]), runtime: up([1]), endpoint: '2001:db8::1' });
+  assert.equal(p6.bonds[0]!.mtu, 1500 - 80 - 42);
+  assert.equal(p6.wg[0]!.peers[0]!.endpoint, '[2001:db8::1]:51820');
+  const fixed = planRouter({ config: routerConfig({ mtu: 1300 }, [link(1)]), runtime: up([1]), endpoint: '203.0.113.10' });
+  assert.equal(fixed.bonds[0]!.mtu, 1300);
+  assert.match(fixed.nft!.script, /size set 1260/);
+});
+
+test('a link whose interface is down is left out; the bond MTU does not move', () => {
+  const rt = up([1, 3]);
+  rt.lte2 = { name: 'lte2', up: false };
+  const p = planRouter({ config: routerConfig(), runtime: rt, endpoint: '203.0.113.10' });
+  assert.deepEqual(p.planLinks.map((l) => l.name), ['lte1', 'lte3']);
+  assert.ok(!p.links.some((l) => l.name === 'wbl2' || l.name === 'wbg2p1'));
+  assert.ok(!p.rules.some((r) => r.table === 5702));
+  assert.equal(p.bonds[0]!.mtu, 1398);
+});
+
+test('steering: out of the bond, several paths with GRE keys, extra delay; fallback drops the bond default', () => {
+  const p = planRouter({
+    config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10',
+    steering: { links: { lte1: { paths: 3, extra_delay_ms: 30 }, lte3: { in_bond: false } }, fallback: true },
+  });
+  assert.deepEqual(p.links.filter((l) => l.kind === 'gretap').map((l) => [l.name, l.master, l.gretap!.key]), [
+    ['wbg1p1', 'wbond', 1], ['wbg1p2', 'wbond', 2], ['wbg1p3', 'wbond', 3], ['wbg2p1', 'wbond', 1], ['wbg3p1', null, 1],
+  ]);
+  assert.deepEqual(p.qdiscs, [{ dev: 'wbg1p1', delayMs: 30 }, { dev: 'wbg1p2', delayMs: 30 }, { dev: 'wbg1p3', delayMs: 30 }]);
+  assert.deepEqual(p.bonds[0]!.members, ['lte1', 'lte2']);
+  assert.ok(!p.routes.some((r) => r.table === 5700));
+});
+
+test('a backup link joins the bond only while no active link is up', () => {
+  const links = [link(1), link(2, { role: 'backup' })];
+  assert.deepEqual(planRouter({ config: routerConfig({}, links), runtime: up([1, 2]), endpoint: '203.0.113.10' }).bonds[0]!.members, ['lte1']);
+  const rt = up([2]);
+  rt.lte1 = { name: 'lte1', up: false };
+  assert.deepEqual(planRouter({ config: routerConfig({}, links), runtime: rt, endpoint: '203.0.113.10' }).bonds[0]!.members, ['lte2']);
+});
+
+test('LAN rules: bypass first, main without its default for forwarded traffic, then the bond; no NAT when off', () => {
+  const p = planRouter({ config: routerConfig({ bypass_dst: ['198.51.100.0/24'], bypass_src: ['192.168.1.50/32'], nat: false }), runtime: up([1]), endpoint: '203.0.113.10' });
+  assert.deepEqual(p.rules.filter((r) => r.priority !== 961), [
+    { priority: 960, to: '198.51.100.0/24', table: 'main' },
+    { priority: 960, from: '192.168.1.50/32', table: 'main' },
+    { priority: 980, notIifLo: true, table: 'main', suppressPrefixlength: 0 },
+    { priority: 981, notIifLo: true, table: 5700 },
+  ]);
+  assert.doesNotMatch(p.nft!.script, /masquerade/);
+});
+
+test('disabled or unpaired: nothing at all', () => {
+  const off = planRouter({ config: routerConfig({ enabled: false }), runtime: up([1]), endpoint: '203.0.113.10' });
+  assert.deepEqual([off.links, off.rules, off.routes, off.nft], [[], [], [], null]);
+  const c = routerConfig();
+  delete c.concentrator;
+  const unpaired = planRouter({ config: c, runtime: up([1]), endpoint: '0.0.0.0' });
+  assert.equal(unpaired.links.length, 0);
+  assert.match(unpaired.warnings[0]!, /pair/);
+});
+
+test('concentrator: one WireGuard port for every site, a bond per site, NAT, isolation, routed LAN', () => {
+  const cfg: Config = {
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator', listen_port: 51999 },
+    links: [], health: HEALTH_DEFAULTS, mqtt: MQTT_DEFAULTS,
+    sites: [
+      { name: 'home', enabled: true, subnet: '10.213.7.0/24', mode: 'balance-rr', peers: [{ id: 1, name: 'lte1', public_key: KEY('A') }, { id: 2, name: 'lte2', public_key: KEY('B') }], lan: [] },
+      { name: 'shop', enabled: true, subnet: '10.213.8.0/24', mode: 'balance-xor', peers: [{ id: 1, name: 'dsl', public_key: KEY('D') }], lan: ['192.168.50.0/24'] },
+    ],
+  };
+  const p = planConcentrator({ config: cfg });
+  assert.deepEqual(p.wg, [{ dev: 'wb0', privateKeyFile: GLOBALS_DEFAULTS.private_key_file, listenPort: 51999, peers: [
+    { publicKey: KEY('A'), allowedIps: ['10.213.7.6/32'] }, { publicKey: KEY('B'), allowedIps: ['10.213.7.10/32'] }, { publicKey: KEY('D'), allowedIps: ['10.213.8.6/32'] },
+  ] }]);
+  assert.equal(siteBond('10.213.8.0/24'), 'wbd508');
+  assert.deepEqual(p.links.map((l) => l.name), ['wb0', 'wbd507g1p1', 'wbd507g2p1', 'wbd507', 'wbd508g1p1', 'wbd508']);
+  assert.deepEqual(p.links.find((l) => l.name === 'wbd508')!.bond, { mode: 'balance-xor', xmit_hash_policy: 'layer3+4' });
+  assert.deepEqual(p.addrs.filter((a) => a.dev === 'wb0').map((a) => `${a.local}>${a.peer}`), ['10.213.7.5>10.213.7.6', '10.213.7.9>10.213.7.10', '10.213.8.5>10.213.8.6']);
+  assert.deepEqual(p.routes, [{ table: 'main', dst: '192.168.50.0/24', via: '10.213.8.2', dev: 'wbd508' }]);
+  assert.match(p.nft!.script, /iifname "wbd507" oifname != "wbd507" oifname "wb\*" drop/);
+  assert.match(p.nft!.script, /ip saddr \{ 10\.213\.7\.0\/24, 10\.213\.8\.0\/24, 192\.168\.50\.0\/24 \} oifname != "wb\*" masquerade/);
+  assert.deepEqual(linkAddresses('10.213.8.0/24', 16), { conc: '10.213.8.65', router: '10.213.8.66' });
+});
