@@ -1,0 +1,60 @@
+// Every default of /etc/config/wanbond, in one place. `wanbond check-config --print` shows
+// them filled in; README.md's Configuration section documents them.
+
+import type { Globals, Health, Link, Mqtt } from './types.ts';
+
+export const DEFAULT_CONFIG_PATH = '/etc/config/wanbond';
+export const KEY_DIR = '/etc/wanbond/keys';
+export const MAX_LINKS = 16;
+export const LINK_NAME_MAX = 12;
+
+export const GLOBALS_DEFAULTS: Globals = {
+  enabled: false,
+  role: 'router',
+  mode: 'balance-rr',
+  mtu: 'auto',
+  log_level: 'info',
+  fallback: true,
+  fallback_timeout: 30,
+  nat: true,
+  bypass_dst: [],
+  bypass_src: [],
+  listen_port: 51820,
+  private_key_file: `${KEY_DIR}/concentrator.key`,
+  public_interface: '',
+};
+
+export const CONCENTRATOR_DEFAULTS = { port: 51820 };
+
+export const LINK_DEFAULTS: Pick<Link, 'enabled' | 'weight' | 'role'> = {
+  enabled: true,
+  weight: 1,
+  role: 'active',
+};
+
+export function linkKeyFile(name: string): string {
+  return `${KEY_DIR}/${name}.key`;
+}
+
+/** mwan3's names; the values suit a tunnel probed every 100 ms (failover well under a second). */
+export const HEALTH_DEFAULTS: Health = {
+  interval: 0.1,
+  failure_latency: 1000,
+  recovery_latency: 500,
+  failure_loss: 20,
+  recovery_loss: 5,
+  down: 5,
+  up: 10,
+};
+
+export const SITE_DEFAULTS = { enabled: true };
+
+export const MQTT_DEFAULTS: Mqtt = {
+  enabled: false,
+  broker: '',
+  interval: 10,
+  qos: 0,
+  insecure: false,
+  ha_discovery: false,
+  ha_prefix: 'homeassistant',
+};
