@@ -82,6 +82,14 @@ export class NetifdWatcher extends EventEmitter<WatcherEvents> {
         if (typeof name === 'string' && this.names.has(name)) void this.refresh(name);
       }),
     );
+    // netifd (re)publishing an interface object, after its own or ubusd's restart: read it again.
+    this.disposers.push(
+      await this.client.listen('ubus.object.add', (_ev, data) => {
+        const path = typeof data.path === 'string' ? data.path : '';
+        const name = path.startsWith('network.interface.') ? path.slice('network.interface.'.length) : '';
+        if (this.names.has(name)) void this.refresh(name);
+      }),
+    );
     await this.refreshAll();
   }
 
