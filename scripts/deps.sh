@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the lab's kernel and tools, the broker and the browser for tests.
 PKGS="user-mode-linux iperf3 wireguard-tools wireguard-go iputils-ping nftables iproute2 \
-mosquitto mosquitto-clients chromium openssl fakeroot"
+mosquitto mosquitto-clients chromium openssl fakeroot iptables"
 # Packaging tests: ar(1) reads archives, systemd-analyze checks the concentrator's unit.
 PKGS="$PKGS binutils systemd"
 missing=""

@@ -1,0 +1,120 @@
+// Host side of the lab: boots user-mode Linux with the host's root on hostfs, runs one scenario
+// (a TypeScript file, through tsx) inside it and returns its console output and the JSON it wrote.
+// Every boot gets its own temp dir (umid, uml_dir, job file, result file), so labs run side by side.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface LabRunOptions {
+  /** Path of a .ts file run inside the guest with `node --import tsx`. */
+  scenario: string;
+  args?: string[];
+  /** Limit for the scenario itself; the boot gets a further grace on top. Default 300. */
+  timeoutSec?: number;
+  /** Guest memory. Default 1024. */
+  memMb?: number;
+  /** Working directory of the scenario inside the guest. Default: this repository. */
+  cwd?: string;
+  /** Extra environment for the scenario (names: letters, digits, underscore). */
+  env?: Record<string, string>;
+  /** Called with every chunk of console output as it arrives (e.g. to echo it live). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface LabRunResult {
+  /** The scenario's exit status; 124 when it or the boot timed out, 255 when the guest died. */
+  exitCode: number;
+  /** Console output of the guest (kernel messages and the scenario's stdout/stderr). */
+  output: string;
+  /** JSON the scenario wrote to $WANBOND_LAB_RESULT, or null when it wrote none. */
+  result: unknown;
+  /** Seconds from power-on to the scenario's start, as the guest's clock saw it. */
+  bootSec: number | null;
+  /** Wall-clock seconds of the whole run on the host. */
+  wallSec: number;
+  timedOut: boolean;
+}
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const INIT = join(REPO_ROOT, 'lab', 'init.sh');
+const BOOT_GRACE_SEC = 45;
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function jobScript(cwd: string, timeoutSec: number, argv: string[], env: Record<string, string>): string {
+  const lines = [
+    `WANBOND_LAB_CWD=${shellQuote(cwd)}`,
+    `WANBOND_LAB_TIMEOUT=${Math.ceil(timeoutSec)}`,
+  ];
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`lab: bad environment name ${k}`);
+    lines.push(`export ${k}=${shellQuote(v)}`);
+  }
+  lines.push(`set -- ${argv.map(shellQuote).join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
+  const timeoutSec = opts.timeoutSec ?? 300;
+  const memMb = opts.memMb ?? 1024;
+  const cwd = resolve(opts.cwd ?? REPO_ROOT);
+  const scenario = resolve(opts.scenario);
+  const dir = await mkdtemp(join(tmpdir(), 'wanbond-lab-'));
+  const started = Date.now();
+  try {
+    await writeFile(join(dir, 'job.sh'), jobScript(cwd, timeoutSec, [scenario, ...(opts.args ?? [])], opts.env ?? {}));
+    const umid = `wanbond-${process.pid}-${dir.slice(-6)}`;
+    const argv = [
+      `mem=${memMb}M`, `umid=${umid}`, `uml_dir=${dir}`,
+      'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'rw', 'quiet',
+      `init=${INIT}`, 'con=null', 'con0=null,fd:1', 'ssl=null',
+      `WANBOND_LAB_DIR=${dir}`,
+    ];
+    // The memory file of UML goes to TMPDIR: keep it in the boot dir too.
+    const child = spawn('linux.uml', argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, TMPDIR: dir },
+    });
+    let output = '';
+    const onData = (b: Buffer): void => {
+      const s = b.toString('utf8').replace(/\r/g, '');
+      output += s;
+      opts.onOutput?.(s);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    let timedOut = false;
+    // UML runs as a group of host processes; on timeout kill the whole group we started.
+    const killGroup = (): void => {
+      try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    };
+    const timer = setTimeout(() => { timedOut = true; killGroup(); }, (timeoutSec + BOOT_GRACE_SEC) * 1000);
+    const status = await new Promise<number | null>((res) => {
+      child.on('error', (e) => { output += `lab: cannot start linux.uml: ${e.message}\n`; res(null); });
+      child.on('close', (code) => res(code));
+    });
+    clearTimeout(timer);
+    killGroup(); // stray helper processes of a guest that panicked
+    void status;
+    const exitMatch = /WANBOND_LAB_EXIT=(\d+)/.exec(output);
+    const bootMatch = /WANBOND_LAB_BOOTED uptime=([\d.]+)/.exec(output);
+    let result: unknown = null;
+    try {
+      result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8'));
+    } catch { /* the scenario wrote none, or died mid-write */ }
+    let exitCode = exitMatch ? Number(exitMatch[1]) : 255;
+    if (timedOut || exitCode === 124) { timedOut = true; exitCode = 124; }
+    return {
+      exitCode, output, result, timedOut,
+      bootSec: bootMatch ? Number(bootMatch[1]) : null,
+      wallSec: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
