@@ -52,15 +52,25 @@ function serve(api: AgentApi, sock: net.Socket): void {
   });
 }
 
-function removeStale(path: string): void {
+/** Removes a socket left by a crashed agent; refuses to take one a live agent still answers on. */
+async function removeStale(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const s = net.createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`${path} is in use: another wanbond agent is running`);
   unlinkSync(path);
 }
 
 export async function startControlServer(api: AgentApi, path: string): Promise<{ close(): Promise<void> }> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  removeStale(path);
+  await removeStale(path);
   const server = net.createServer((s) => serve(api, s));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -14,10 +14,10 @@ import { FAKE_NOW, FakeAgentApi } from '../doubles/agent-api.ts';
 import { TestUbusd } from '../doubles/ubusd/broker.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 5000): Promise<T> {
+async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    let v: T | undefined | false;
+    let v: T | undefined | null | false;
     try {
       v = await fn();
     } catch {
@@ -207,7 +207,7 @@ describe('wanbond ubus object', () => {
     ubusd = new TestUbusd(path);
     await ubusd.start();
     await until(() => caller.connected && fe.client.connected, 10000);
-    const r = await until(() => caller.call('wanbond', 'status').catch(() => undefined), 10000);
+    const r = await until(() => caller.call('wanbond', 'status').catch(() => null), 10000);
     assert.equal((r.globals as BlobmsgTable).hostname, 'OpenWrt');
     // events flow again too
     const got: string[] = [];
