@@ -186,16 +186,18 @@ export class UbusClient extends EventEmitter<ClientEvents> {
   }
 
   private async open(): Promise<void> {
-    let lastErr: Error = new UbusError(UbusStatus.CONNECTION_FAILED);
+    const errors: UbusError[] = [];
     for (const path of this.paths()) {
       try {
         await this.openPath(path);
         return;
       } catch (e) {
-        lastErr = e as Error;
+        errors.push(e as UbusError);
       }
     }
-    throw lastErr;
+    if (errors.length === 1) throw errors[0]!;
+    const timeout = errors.every((e) => e.status === UbusStatus.TIMEOUT);
+    throw new UbusError(timeout ? UbusStatus.TIMEOUT : UbusStatus.CONNECTION_FAILED, errors.map((e) => e.message.replace(/^[^:]+: /, '')).join('; '));
   }
 
   private openPath(path: string): Promise<void> {
