@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { thirdPartyLicenses } from './licenses.mjs';
+import { gzip, sourceDateEpoch } from './tar.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const at = (...p) => join(ROOT, ...p);
@@ -12,6 +14,9 @@ export const MAINTAINER = 'wanbond maintainers <maintainers@wanbond.invalid>';
 export const HOMEPAGE = 'https://wanbond.invalid/';
 export const LICENSE = 'GPL-2.0-only';
 export const FEED_MAKEFILE = at('openwrt/wanbond/Makefile');
+/** The bundled npm packages' licenses (regenerate: node scripts/lib/licenses.mjs > this file). */
+export const NOTICES = 'files/usr/lib/wanbond/THIRD-PARTY-LICENSES';
+
 
 /** package.json's version: the version of both packages. */
 export function packageVersion() {
@@ -53,7 +58,8 @@ export function wanbondIpkSpec({ bundle = at('dist/wanbond.js'), config = at('fi
     description: feedDefine('Package/wanbond/description', makefile),
     files: [
       { path: '/usr/bin/wanbond', mode: 0o755, source: at('files/usr/bin/wanbond') },
-      { path: '/usr/lib/wanbond/wanbond.js', mode: 0o644, source: bundle },
+      { path: '/usr/lib/wanbond/wanbond.js', mode: 0o755, source: bundle },
+      { path: '/usr/lib/wanbond/THIRD-PARTY-LICENSES', mode: 0o644, source: at(NOTICES) },
       { path: '/etc/config/wanbond', mode: 0o600, source: config },
       { path: '/etc/init.d/wanbond', mode: 0o755, source: at('files/etc/init.d/wanbond') },
       { path: '/etc/wanbond/keys', type: 'dir', mode: 0o700 },
@@ -66,9 +72,29 @@ export function wanbondIpkSpec({ bundle = at('dist/wanbond.js'), config = at('fi
   };
 }
 
+/** Debian's copyright file: wanbond's license, then the bundled packages' (policy 12.5). */
+function debianCopyright() {
+  return (
+    'wanbond\n\nCopyright: the wanbond authors\nLicense: GPL-2.0-only\n' +
+    ' On Debian systems the full text of the GNU General Public License version 2\n' +
+    ' is in /usr/share/common-licenses/GPL-2.\n\n' +
+    'The bundle /usr/lib/wanbond/wanbond.js also holds third-party code:\n\n' +
+    thirdPartyLicenses(ROOT, { commonLicenses: true })
+  );
+}
+
+/** A native package's changelog.gz: one entry for this version, dated SOURCE_DATE_EPOCH. */
+function debianChangelog(version, epoch) {
+  const date = new Date(epoch * 1000).toUTCString().replace('GMT', '+0000');
+  return gzip(Buffer.from(
+    `wanbond (${version}) unstable; urgency=medium\n\n  * Built from the wanbond repository; its git history has the changes.\n\n -- ${MAINTAINER}  ${date}\n`,
+  ));
+}
+
 /** buildDeb spec of dist/wanbond_<version>_all.deb, the concentrator's package. */
-export function wanbondDebSpec({ bundle = at('dist/wanbond.js'), version = packageVersion() } = {}) {
+export function wanbondDebSpec({ bundle = at('dist/wanbond.js'), version = packageVersion(), epoch = sourceDateEpoch() } = {}) {
   return {
+    sourceDateEpoch: epoch,
     name: 'wanbond',
     version,
     architecture: 'all',
@@ -85,10 +111,12 @@ export function wanbondDebSpec({ bundle = at('dist/wanbond.js'), version = packa
       'role under systemd; configure it in /etc/wanbond/wanbond.',
     files: [
       { path: '/usr/bin/wanbond', mode: 0o755, source: at('files/usr/bin/wanbond') },
-      { path: '/usr/lib/wanbond/wanbond.js', mode: 0o644, source: bundle },
+      { path: '/usr/lib/wanbond/wanbond.js', mode: 0o755, source: bundle },
       { path: '/etc/wanbond/wanbond', mode: 0o600, source: at('files/etc/wanbond/wanbond') },
       { path: '/etc/wanbond/keys', type: 'dir', mode: 0o700 },
       { path: '/lib/systemd/system/wanbond.service', mode: 0o644, source: at('files/lib/systemd/system/wanbond.service') },
+      { path: '/usr/share/doc/wanbond/copyright', mode: 0o644, content: debianCopyright() },
+      { path: '/usr/share/doc/wanbond/changelog.gz', mode: 0o644, content: debianChangelog(version, epoch) },
     ],
     conffiles: ['/etc/wanbond/wanbond'],
     scripts: {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { readAr } from '../../scripts/lib/ar.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
@@ -20,6 +21,10 @@ function makeDeb(outDir: string, epoch = EPOCH): Buffer {
   execFileSync(process.execPath, ['scripts/deb.mjs', outDir], { env: { ...process.env, SOURCE_DATE_EPOCH: epoch }, stdio: 'pipe' });
   return readFileSync(join(outDir, NAME));
 }
+
+/** One file of the package's data, read with dpkg-deb and tar. */
+const debFile = (path: string): Buffer =>
+  execFileSync('tar', ['-xOf', '-', path], { input: execFileSync('dpkg-deb', ['--fsys-tarfile', deb], { maxBuffer: 1 << 26 }), maxBuffer: 1 << 26 });
 
 before(() => {
   if (!existsSync('dist/wanbond.js')) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'pipe' });
@@ -74,8 +79,24 @@ test('dpkg-deb --contents: bundle, wrapper, disabled concentrator config, system
     './usr/bin/wanbond': '-rwxr-xr-x 0/0',
     './usr/lib/': 'drwxr-xr-x 0/0',
     './usr/lib/wanbond/': 'drwxr-xr-x 0/0',
-    './usr/lib/wanbond/wanbond.js': '-rw-r--r-- 0/0',
+    './usr/lib/wanbond/wanbond.js': '-rwxr-xr-x 0/0',
+    './usr/share/': 'drwxr-xr-x 0/0',
+    './usr/share/doc/': 'drwxr-xr-x 0/0',
+    './usr/share/doc/wanbond/': 'drwxr-xr-x 0/0',
+    './usr/share/doc/wanbond/changelog.gz': '-rw-r--r-- 0/0',
+    './usr/share/doc/wanbond/copyright': '-rw-r--r-- 0/0',
   });
+});
+
+test('copyright names wanbond\'s license and every bundled package; changelog.gz is this version', () => {
+  const copyright = debFile('./usr/share/doc/wanbond/copyright').toString();
+  assert.match(copyright, /^License: GPL-2\.0-only$/m);
+  assert.match(copyright, /\/usr\/share\/common-licenses\/GPL-2\b/);
+  for (const dep of ['execa', 'zod', 'mqtt']) assert.match(copyright, new RegExp(`^--- ${dep} `, 'm'));
+  assert.doesNotMatch(copyright, /TERMS AND CONDITIONS FOR USE, REPRODUCTION/, 'full Apache text: point to common-licenses');
+  const changelog = gunzipSync(debFile('./usr/share/doc/wanbond/changelog.gz')).toString();
+  assert.match(changelog, new RegExp(`^wanbond \\(${pkg.version.replace(/\./g, '\\.')}\\) unstable; urgency=medium$`, 'm'));
+  assert.match(changelog, /^ -- .+ <.+>  \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/m);
 });
 
 test('the unit: restart on failure, after network-online, runs the config, reloads with SIGHUP, keeps CAP_NET_ADMIN', () => {

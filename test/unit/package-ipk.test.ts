@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readTar, readTarGz, type TarEntry } from '../../scripts/lib/tar.mjs';
+import { thirdPartyLicenses } from '../../scripts/lib/licenses.mjs';
+import { NOTICES } from '../../scripts/lib/wanbond-package.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 const EPOCH = '1700000000';
@@ -110,12 +112,22 @@ test('payload: wrapper, bundle, default config, procd init script, 0700 keys dir
     './usr/bin/wanbond': 'file 755',
     './usr/lib/': 'dir 755',
     './usr/lib/wanbond/': 'dir 755',
-    './usr/lib/wanbond/wanbond.js': 'file 644',
+    './usr/lib/wanbond/THIRD-PARTY-LICENSES': 'file 644',
+    './usr/lib/wanbond/wanbond.js': 'file 755',
   });
   const byPath = (p: string) => dataEntries().find((e) => e.path === p)?.content;
   assert.ok(byPath('./usr/lib/wanbond/wanbond.js')?.equals(readFileSync('dist/wanbond.js')));
   assert.ok(byPath('./etc/config/wanbond')?.equals(readFileSync('files/etc/config/wanbond')));
   assert.match(byPath('./etc/init.d/wanbond')?.toString() ?? '', /^#!\/bin\/sh \/etc\/rc\.common\n[\s\S]*^USE_PROCD=1$/m);
+});
+
+test('THIRD-PARTY-LICENSES is current: every bundled npm package of package-lock.json, with its text', () => {
+  const shipped = readFileSync(NOTICES, 'utf8');
+  assert.equal(shipped, thirdPartyLicenses('.'), `stale: run node scripts/lib/licenses.mjs > ${NOTICES}`);
+  for (const dep of Object.keys((JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: object }).dependencies)) {
+    assert.match(shipped, new RegExp(`^--- ${dep} \\S+ \\(MIT\\)\\n\\n.*Permission is hereby granted`, 'ms'));
+  }
+  assert.doesNotMatch(shipped, /^--- (@types\/|typescript |esbuild |tsx )/m, 'build and test tools are not in the bundle');
 });
 
 test('extracted into a temp root, its /usr/bin/wanbond --version prints the version', (t) => {
