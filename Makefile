@@ -25,6 +25,7 @@ test-unit: build
 
 ipk: build
 	@node scripts/ipk.mjs
+	@node scripts/ipk-luci.mjs
 
 deb: build
 	@node scripts/deb.mjs
