@@ -184,3 +184,37 @@ test('unpacked, its /usr/bin/wanbond prints the version and accepts the shipped 
   const check2 = wanbond('check-config', '--config', edited);
   assert.equal(check2.status, 0, check2.stdout + check2.stderr);
 });
+
+test('live install (no DPKG_ROOT): postinst enables the unit but does not start it; prerm stops it on remove', () => {
+  // Every command the scripts could run on this machine is a stub on PATH that only records.
+  const bin = join(dir, 'live-bin');
+  const log = join(dir, 'live-calls.log');
+  mkdirSync(bin);
+  for (const cmd of ['systemctl', 'deb-systemd-helper', 'deb-systemd-invoke', 'chmod']) {
+    writeFileSync(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${log}"\n`);
+    chmodSync(join(bin, cmd), 0o755);
+  }
+  const script = (name: string, ...args: string[]) => {
+    const file = join(dir, `live-${name}`);
+    writeFileSync(file, readFileSync(`files/debian/${name}`));
+    const r = spawnSync('/bin/sh', [file, ...args], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    rmSync(log, { force: true });
+    // systemctl daemon-reload / try-restart run only where systemd is PID 1; the rest always.
+    return calls.filter((c) => !c.startsWith('systemctl --system daemon-reload'));
+  };
+  const firstInstall = script('postinst', 'configure');
+  assert.deepEqual(firstInstall.filter((c) => !c.startsWith('systemctl try-restart')), [
+    'chmod 0700 /etc/wanbond/keys',
+    'deb-systemd-helper unmask wanbond.service',
+    'deb-systemd-helper --quiet was-enabled wanbond.service',
+    'deb-systemd-helper enable wanbond.service',
+  ]);
+  assert.ok(!firstInstall.some((c) => /\bstart\b/.test(c)), 'the shipped config is disabled: nothing to start');
+  assert.ok(!script('postinst', 'configure', '0.0.9').some((c) => / start /.test(c)));
+  const prerm = script('prerm', 'remove');
+  assert.ok(prerm.every((c) => c === 'deb-systemd-invoke stop wanbond.service'));
+  assert.deepEqual(script('prerm', 'upgrade', '0.2.0'), []);
+  assert.deepEqual(script('postrm', 'purge'), ['deb-systemd-helper purge wanbond.service', 'deb-systemd-helper unmask wanbond.service']);
+});
