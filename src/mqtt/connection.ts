@@ -2,9 +2,10 @@
 // exponential backoff (1 s doubling to 60 s, jittered), last will set on every attempt. Nothing
 // here blocks the caller: publish() hands the packet to the socket and returns.
 import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log.ts';
 import type { MqttOptions } from './options.ts';
+import { createClient } from './transport.ts';
 
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
@@ -100,7 +101,7 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
     let failed = false;
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.opts.url, {
+      client = createClient(this.opts, {
         clientId: this.opts.clientId,
         username: this.opts.username,
         password: this.opts.password,
@@ -111,8 +112,6 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
         reconnectPeriod: 0, // our own backoff, one client per attempt
         resubscribe: false,
         queueQoSZero: false,
-        ca: this.opts.ca,
-        rejectUnauthorized: this.opts.rejectUnauthorized,
         will: { topic: this.will.topic, payload: Buffer.from(this.will.payload), qos: 1, retain: true },
       });
     } catch (e) {

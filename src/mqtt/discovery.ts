@@ -69,9 +69,8 @@ function linkEntities(ctx: DiscoveryContext, link: LinkStatus): Entity[] {
       device_class: 'connectivity',
       state_topic: state,
       value_template: "{{ 'ON' if value_json.online else 'OFF' }}",
+      // Every LinkStatus field (status, reason, since, in_bond, ...) as an attribute, for automations.
       json_attributes_topic: state,
-      json_attributes_template:
-        '{{ {"status": value_json.status, "reason": value_json.reason, "since": value_json.since, "in_bond": value_json.in_bond, "interface": value_json.interface} | tojson }}',
     },
     {
       component: 'sensor',
@@ -115,7 +114,7 @@ function routerEntities(ctx: DiscoveryContext, status: Status): Entity[] {
       state_class: 'measurement',
       icon: 'mdi:link-variant',
       json_attributes_topic: state,
-      json_attributes_template: '{{ {"members": value_json.bond.members, "mode": value_json.bond.mode} | tojson }}',
+      json_attributes_template: '{{ value_json.bond | tojson }}',
     },
     {
       component: 'event',

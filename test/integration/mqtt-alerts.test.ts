@@ -1,6 +1,6 @@
 // Alerts against a real mosquitto: QoS 1, not retained, the event's own time; raised while the
 // broker is away they wait in a bounded queue and arrive once each, in order, when it is back.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StatusEvent } from '../../src/agent/api.ts';
 import type { LinkEvent } from '../../src/status/types.ts';
@@ -30,15 +30,21 @@ function alertWatch(b: Broker): Promise<Watch> {
   return Watch.open(b.url, [ALERT], { clientId: `alert-watch-${b.port}`, clean: false });
 }
 
-test('an alert: QoS 1, not retained, with type, reason, message and the time it happened', async (t) => {
+/** A broker, a subscriber to alerts and availability, and wanbond's client connected to them. */
+async function running(t: TestContext) {
   const broker = await startMosquitto();
   t.after(() => broker.dispose());
   const w = await Watch.open(broker.url, [ALERT, `${PREFIX}/availability`]);
   t.after(() => w.close());
   const api = new AgentApiDouble(statusWith([linkStatus('lte1')]));
   const h = startMqtt(mqttConfig(broker.url), api, { hostname: 'testrouter', log: recordingLogger() });
-  t.after(() => h.stop());
   await w.waitFor((s) => s.payload === 'online', 20_000, 'online');
+  return { broker, w, api, h };
+}
+
+test('an alert: QoS 1, not retained, with type, reason, message and the time it happened', async (t) => {
+  const { broker, w, api, h } = await running(t);
+  t.after(() => h.stop());
 
   api.link({ link: 'lte1', from: 'up', to: 'degraded', reason: 'latency 950 ms over 800', rtt_ms: 950, loss_pct: 2, time: 1_700_000_123 });
   const got = await w.waitFor((s) => s.topic === ALERT, 20_000, 'alert');
@@ -128,4 +134,33 @@ test('queue full: the oldest are dropped, counted in stats and told in the next 
   assert.equal(alerts[0].dropped, 2);
   assert.equal(alerts[1].dropped, undefined);
   assert.deepEqual(h.stats(), { queued: 0, dropped: 2, sent: 3 });
+});
+
+test('a frozen broker (SIGSTOP): events still return at once, alerts wait, stop() does not hang', async (t) => {
+  const { broker, w, api, h } = await running(t);
+
+  await broker.pause();
+  t.after(() => broker.resume());
+  for (let i = 1; i <= 20; i++) api.link(i % 2 ? linkDown('lte1', 4000 + i) : linkUp('lte1', 4000 + i));
+  // The event loop keeps turning while the broker answers nothing.
+  let turns = 0;
+  await new Promise<void>((res) => {
+    const iv = setInterval(() => {
+      if (++turns === 10) {
+        clearInterval(iv);
+        res();
+      }
+    }, 20);
+  });
+  assert.equal(h.stats().sent, 0);
+  assert.equal(h.stats().queued, 20);
+
+  broker.resume();
+  await until(() => h.stats().sent === 20, 60_000, 'alerts after the broker thawed');
+  const times = (await w.waitForCount((s) => s.topic === ALERT, 20, 20_000, 'alerts')).map((s) => JSON.parse(s.payload).time);
+  assert.deepEqual(times, Array.from({ length: 20 }, (_, i) => 4001 + i));
+
+  await broker.pause();
+  await h.stop(); // bounded: it gives a frozen broker a short while, then lets go
+  broker.resume();
 });

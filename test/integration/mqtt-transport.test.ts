@@ -130,3 +130,40 @@ test('a config error (unreadable password_file) is logged and nothing starts', a
   assert.deepEqual(h.stats(), { queued: 0, dropped: 0, sent: 0 });
   await h.stop();
 });
+
+test('WebSocket: ws:// and wss:// (with the generated CA)', async (t) => {
+  for (const tls of [false, true]) {
+    const broker = await startMosquitto({ websockets: true, tls });
+    t.after(() => broker.dispose());
+    assert.match(broker.url, tls ? /^wss:\/\// : /^ws:\/\//);
+    const ca = broker.caFile ? (await import('node:fs')).readFileSync(broker.caFile) : undefined;
+    const w = await Watch.open(broker.url, [`${PREFIX}/#`], { ca });
+    t.after(() => w.close());
+    const h = startMqtt(mqttConfig(broker.url, { ca_file: broker.caFile }), api(), { hostname: 'testrouter', log: recordingLogger() });
+    t.after(() => h.stop());
+    await online(w);
+    await w.waitFor((s) => s.topic === `${PREFIX}/link/lte1/state`, 20_000, `link state over ${broker.url}`);
+  }
+});
+
+test('a broker that accepts and never answers: alerts wait in the queue, stop() still returns', async (t) => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const server = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const a = api();
+  const h = startMqtt(mqttConfig(`mqtt://127.0.0.1:${port}`), a, { hostname: 'testrouter', log: recordingLogger() });
+  const deadline = Date.now() + 20_000;
+  while (sockets.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(sockets.length > 0, 'the client connected to the silent server');
+  a.link({ link: 'lte1', from: 'up', to: 'down', reason: 'probes lost', rtt_ms: null, loss_pct: 100, time: 7 });
+  a.statusEvent({ kind: 'fallback', members: [], reachable: false, fallback: true, reason: 'all tunnels down', time: 8 });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(h.stats(), { queued: 2, dropped: 0, sent: 0 });
+  await h.stop();
+});

@@ -13,13 +13,15 @@ export interface BrokerOptions {
   auth?: { username: string; password: string };
   /** Listen with TLS, using a CA generated for this broker. */
   tls?: boolean;
+  /** Speak MQTT over WebSocket (ws://, or wss:// with tls). */
+  websockets?: boolean;
   /** Keep retained messages and persistent sessions across stop()/start(). */
   persistence?: boolean;
 }
 
 export interface Broker {
   port: number;
-  /** mqtt:// or mqtts:// URL of the listener (host 127.0.0.1, or localhost for TLS to match the certificate). */
+  /** mqtt://, mqtts://, ws:// or wss:// URL of the listener (host 127.0.0.1, or localhost for TLS to match the certificate). */
   url: string;
   /** The generated CA certificate (TLS brokers only). */
   caFile?: string;
@@ -27,6 +29,10 @@ export interface Broker {
   start(): Promise<void>;
   /** Clean shutdown (SIGTERM), waits for the process to exit. */
   stop(): Promise<void>;
+  /** Freeze the broker (SIGSTOP), resolved once the kernel shows it stopped: connections stay open, nothing is answered. */
+  pause(): Promise<void>;
+  /** Thaw it (SIGCONT). */
+  resume(): void;
   /** The broker's log so far (for failure messages). */
   log(): string;
   /** stop() and remove the temp dir. */
@@ -81,6 +87,7 @@ export async function startMosquitto(o: BrokerOptions = {}): Promise<Broker> {
   const logFile = join(dir, 'mosquitto.log');
   const lines = [
     `listener ${port} 127.0.0.1`,
+    ...(o.websockets ? ['protocol websockets'] : []),
     // As root, mosquitto would switch to the "mosquitto" user and lose access to the temp dir.
     ...(process.getuid?.() === 0 ? ['user root'] : []),
     `log_dest file ${logFile}`,
@@ -99,6 +106,8 @@ export async function startMosquitto(o: BrokerOptions = {}): Promise<Broker> {
     caFile = c.ca;
     lines.push(`cafile ${c.ca}`, `certfile ${c.cert}`, `keyfile ${c.key}`);
   }
+  // mosquitto 2.0.11 refuses to start with websockets listeners only; a plain one beside it helps.
+  if (o.websockets) lines.push(`listener ${await freePort()} 127.0.0.1`, 'protocol mqtt');
   if (o.persistence) lines.push('persistence true', `persistence_location ${dir}/`, 'autosave_interval 1');
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, lines.join('\n') + '\n');
@@ -106,7 +115,7 @@ export async function startMosquitto(o: BrokerOptions = {}): Promise<Broker> {
   let proc: ChildProcess | undefined;
   const broker: Broker = {
     port,
-    url: o.tls ? `mqtts://localhost:${port}` : `mqtt://127.0.0.1:${port}`,
+    url: `${o.websockets ? (o.tls ? 'wss' : 'ws') : o.tls ? 'mqtts' : 'mqtt'}://${o.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     caFile,
     dir,
     async start() {
@@ -124,11 +133,26 @@ export async function startMosquitto(o: BrokerOptions = {}): Promise<Broker> {
     async stop() {
       const p = proc;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
+      p.kill('SIGCONT');
       await new Promise<void>((res) => {
         const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
         p.once('exit', () => { clearTimeout(t); res(); });
         p.kill('SIGTERM');
       });
+    },
+    async pause() {
+      const p = proc;
+      if (!p?.pid) return;
+      p.kill('SIGSTOP');
+      const deadline = Date.now() + 10_000;
+      // Field 3 of /proc/<pid>/stat is the state; T = stopped.
+      while (readFileSync(`/proc/${p.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'T') {
+        if (Date.now() > deadline) throw new Error('mosquitto did not stop');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    resume() {
+      proc?.kill('SIGCONT');
     },
     log() {
       try {
