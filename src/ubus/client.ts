@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { type Logger, silentLogger } from '../log.ts';
 import { UBUS_MAX_MSGLEN, encodeAttr, encodeNested, encodeString, encodeU32, encodeU8, padLen } from './blob.ts';
-import { type BlobmsgTable, decodeTableBody, encodeTableBody, encodeValue } from './blobmsg.ts';
+import { type BlobmsgTable, bm, decodeTableBody, encodeTableBody, encodeValue } from './blobmsg.ts';
 import {
   Attr,
   FrameReader,
@@ -437,7 +437,8 @@ export class UbusClient extends EventEmitter<ClientEvents> {
   }
 
   private async registerPattern(objId: number, pattern: string): Promise<void> {
-    const body = Buffer.concat([encodeValue('object', objId), encodeValue('pattern', pattern)]);
+    // blobmsg_add_u32: an object id above 2^31 is still an INT32, not an INT64.
+    const body = Buffer.concat([encodeValue('object', bm.int32(objId)), encodeValue('pattern', pattern)]);
     await this.expectOk(MsgType.INVOKE, UBUS_SYSTEM_OBJECT_EVENT, [
       encodeU32(Attr.OBJID, UBUS_SYSTEM_OBJECT_EVENT),
       encodeString(Attr.METHOD, 'register'),

@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { encodeAttr, encodeNested, encodeString, encodeU32, encodeU8, UBUS_MAX_MSGLEN } from '../../../src/ubus/blob.ts';
-import { decodeTableBody, encodeValue, readField } from '../../../src/ubus/blobmsg.ts';
+import { BlobmsgType, encodeValue, readField } from '../../../src/ubus/blobmsg.ts';
 import { readAttrAt } from '../../../src/ubus/blob.ts';
 import {
   Attr,
@@ -437,12 +437,10 @@ export class TestUbusd {
 
   private registerPattern(cl: Client, data: Buffer | undefined): number {
     if (!data) return UbusStatus.INVALID_ARGUMENT;
-    const t = decodeTableBody(data);
-    if (!t.ok) return UbusStatus.INVALID_ARGUMENT;
-    const id = t.value.object;
-    const pattern = t.value.pattern;
-    if (typeof id !== 'number' || typeof pattern !== 'string') return UbusStatus.INVALID_ARGUMENT;
-    const oid = id >>> 0;
+    const f = blobmsgParse(data, { object: BlobmsgType.INT32, pattern: BlobmsgType.STRING });
+    if (!f?.object || !f.pattern) return UbusStatus.INVALID_ARGUMENT;
+    const oid = f.object.readUInt32BE(0);
+    const pattern = cstr(f.pattern);
     if (oid < UBUS_SYSTEM_OBJECT_MAX) return UbusStatus.PERMISSION_DENIED;
     const o = this.objects.get(oid);
     if (!o) return UbusStatus.NOT_FOUND;
@@ -455,22 +453,11 @@ export class TestUbusd {
 
   private forwardEvent(cl: Client, data: Buffer | undefined): number {
     if (!data) return UbusStatus.INVALID_ARGUMENT;
-    // blobmsg_parse of {id: string, data: table}, keeping the raw table payload.
-    let id: string | undefined;
-    let payload: Buffer | undefined;
-    let off = 0;
-    while (off < data.length) {
-      const r = readAttrAt(data, off, data.length);
-      if (!r.ok) return UbusStatus.INVALID_ARGUMENT;
-      const f = readField(r.value.attr);
-      if (!f.ok) return UbusStatus.INVALID_ARGUMENT;
-      if (f.value.name === 'id' && f.value.type === 3 && id === undefined) id = f.value.value.subarray(0, f.value.value.indexOf(0)).toString();
-      if (f.value.name === 'data' && f.value.type === 2 && payload === undefined) payload = f.value.value;
-      off = r.value.next;
-    }
-    if (id === undefined || payload === undefined) return UbusStatus.INVALID_ARGUMENT;
+    const f = blobmsgParse(data, { id: BlobmsgType.STRING, data: BlobmsgType.TABLE });
+    if (!f?.id || !f.data) return UbusStatus.INVALID_ARGUMENT;
+    const id = cstr(f.id);
     if (id.startsWith('ubus.')) return UbusStatus.PERMISSION_DENIED;
-    this.sendEvent(cl, id, payload);
+    this.sendEvent(cl, id, f.data);
     return UbusStatus.OK;
   }
 
@@ -492,6 +479,24 @@ export class TestUbusd {
     this.sendEvent(null, add ? 'ubus.object.add' : 'ubus.object.remove', payload);
   }
 }
+
+/** blobmsg_parse: the first field of each policy name with exactly the policy's type (raw value). */
+function blobmsgParse(data: Buffer, policy: Record<string, number>): Record<string, Buffer | undefined> | null {
+  const out: Record<string, Buffer | undefined> = {};
+  let off = 0;
+  while (off < data.length) {
+    const r = readAttrAt(data, off, data.length);
+    if (!r.ok) return null;
+    const f = readField(r.value.attr);
+    if (!f.ok) return null;
+    const { name, type, value } = f.value;
+    if (Object.prototype.hasOwnProperty.call(policy, name) && policy[name] === type && !out[name]) out[name] = value;
+    off = r.value.next;
+  }
+  return out;
+}
+
+const cstr = (b: Buffer): string => b.subarray(0, b.indexOf(0) < 0 ? b.length : b.indexOf(0)).toString();
 
 function frameBytes(m: UbusMessage): Buffer {
   return encodeMessage(m.type, m.seq, m.peer, [m.body]);
