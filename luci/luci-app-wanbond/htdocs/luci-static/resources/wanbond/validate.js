@@ -13,22 +13,12 @@ function isIPv4(s) {
 	return IPV4.test(s);
 }
 
+// The browser's URL parser knows IPv6 literals (the WHATWG host parser, as node's URL).
 function isIPv6(s) {
-	if (!/^[0-9a-fA-F:.]+$/.test(s) || s.indexOf(':') < 0 || (s.match(/::/g) || []).length > 1)
+	if (!/^[0-9a-fA-F:.]+$/.test(s) || s.indexOf(':') < 0)
 		return false;
-	var parts = s.split(':'), last = parts[parts.length - 1], groups = parts.length;
-	if (last.indexOf('.') >= 0) {
-		if (!isIPv4(last))
-			return false;
-		groups++;
-	}
-	if (s.indexOf('::') < 0 && groups != 8)
-		return false;
-	if (s.indexOf('::') >= 0 && groups > 8)
-		return false;
-	return parts.every(function(p, i) {
-		return (p === '' && (s.indexOf('::') >= 0)) || /^[0-9a-fA-F]{1,4}$/.test(p) || (i == parts.length - 1 && isIPv4(p));
-	});
+	try { new URL('http://[' + s + ']/'); return true; }
+	catch (e) { return false; }
 }
 
 function whole(s, min, max, unit) {
@@ -86,6 +76,18 @@ function ipv4Cidr(s) {
 	return { network: n, prefix: +m[2] };
 }
 
+// An IPv4 prefix with no host bits set, as the agent's checkIPv4Cidr: true or the problem.
+function cidrProblem(v) {
+	var c = ipv4Cidr(v);
+	if (!c)
+		return _('\'%s\' is not an IPv4 prefix (a.b.c.d/len, len 0..32)').format(v);
+	var size = Math.pow(2, 32 - c.prefix), base = c.network - (c.network % size);
+	if (base != c.network)
+		return _('\'%s\' has host bits set (did you mean %s/%d?)').format(v,
+			[ 24, 16, 8, 0 ].map(function(b) { return Math.floor(base / Math.pow(2, b)) % 256; }).join('.'), c.prefix);
+	return true;
+}
+
 function name(s, max, what) {
 	if (!/^[A-Za-z0-9_]+$/.test(s))
 		return _('%s \'%s\' may only use letters, digits and \'_\'').format(what, s);
@@ -140,22 +142,13 @@ return baseclass.extend({
 		return true;
 	},
 
-	ipv4Cidr: function(v) {
-		var c = ipv4Cidr(v);
-		if (!c)
-			return _('\'%s\' is not an IPv4 prefix (a.b.c.d/len, len 0..32)').format(v);
-		var size = Math.pow(2, 32 - c.prefix), base = c.network - (c.network % size);
-		if (base != c.network)
-			return _('\'%s\' has host bits set (did you mean %s/%d?)').format(v,
-				[ 24, 16, 8, 0 ].map(function(b) { return Math.floor(base / Math.pow(2, b)) % 256; }).join('.'), c.prefix);
-		return true;
-	},
+	ipv4Cidr: cidrProblem,
 
 	subnet24: function(v) {
-		var c = ipv4Cidr(v);
-		if (!c)
-			return _('\'%s\' is not an IPv4 prefix (a.b.c.d/len, len 0..32)').format(v);
-		return (c.prefix == 24) ? true : _('\'%s\' must be a /24 (the site\'s tunnel network, e.g. 10.213.7.0/24)').format(v);
+		var ok = cidrProblem(v);
+		if (ok !== true)
+			return ok;
+		return (ipv4Cidr(v).prefix == 24) ? true : _('\'%s\' must be a /24 (the site\'s tunnel network, e.g. 10.213.7.0/24)').format(v);
 	},
 
 	absolutePath: function(v) {
