@@ -185,7 +185,8 @@ const BLOB_TYPE_OF: Record<number, number | undefined> = {
   [BlobmsgType.DOUBLE]: BlobType.DOUBLE,
 };
 
-function fieldsOf(buf: Buffer): Result<BlobmsgField[]> {
+/** The fields of a table or array body, each checked as blobmsg_check_attr does. */
+export function fieldsOf(buf: Buffer): Result<BlobmsgField[]> {
   const out: BlobmsgField[] = [];
   let off = 0;
   while (off < buf.length) {

@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { encodeAttr, encodeNested, encodeString, encodeU32, encodeU8, UBUS_MAX_MSGLEN } from '../../../src/ubus/blob.ts';
-import { BlobmsgType, encodeValue, readField } from '../../../src/ubus/blobmsg.ts';
+import { BlobmsgType, encodeValue, fieldsOf, readField } from '../../../src/ubus/blobmsg.ts';
 import { readAttrAt } from '../../../src/ubus/blob.ts';
 import {
   Attr,
@@ -482,16 +482,11 @@ export class TestUbusd {
 
 /** blobmsg_parse: the first field of each policy name with exactly the policy's type (raw value). */
 function blobmsgParse(data: Buffer, policy: Record<string, number>): Record<string, Buffer | undefined> | null {
+  const fields = fieldsOf(data);
+  if (!fields.ok) return null;
   const out: Record<string, Buffer | undefined> = {};
-  let off = 0;
-  while (off < data.length) {
-    const r = readAttrAt(data, off, data.length);
-    if (!r.ok) return null;
-    const f = readField(r.value.attr);
-    if (!f.ok) return null;
-    const { name, type, value } = f.value;
+  for (const { name, type, value } of fields.value) {
     if (Object.prototype.hasOwnProperty.call(policy, name) && policy[name] === type && !out[name]) out[name] = value;
-    off = r.value.next;
   }
   return out;
 }
