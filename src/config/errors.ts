@@ -23,3 +23,9 @@ export function sortErrors(errors: ConfigError[]): ConfigError[] {
     .sort((a, b) => (a.e.line || Infinity) - (b.e.line || Infinity) || a.i - b.i)
     .map(({ e }) => e);
 }
+
+/** A value quoted for a message, control characters made visible. */
+export function quote(s: string): string {
+  const shown = s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return `'${shown.replace(/[\x00-\x1f\x7f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
+}

@@ -22,7 +22,7 @@ export interface SectionSpec {
 
 export function oneOf<const T extends readonly string[]>(values: T): z.ZodType<T[number], string> {
   return z.string().superRefine((s, ctx) => {
-    if (!values.includes(s)) ctx.addIssue({ code: 'custom', message: `'${s}' is not one of ${values.join(', ')}${hint(s, values)}` });
+    if (!values.includes(s)) ctx.addIssue({ code: 'custom', message: `${v.quote(s)} is not one of ${values.join(', ')}${hint(s, values)}` });
   }) as unknown as z.ZodType<T[number], string>;
 }
 
@@ -34,7 +34,7 @@ const mtu: z.ZodType<'auto' | number, string> = z
   .string()
   .superRefine((s, ctx) => {
     if (s === 'auto') return;
-    if (!/^(0|[1-9][0-9]{0,5})$/.test(s)) ctx.addIssue({ code: 'custom', message: `'${s}' is not 'auto' or a number of bytes (576..9000)` });
+    if (!/^(0|[1-9][0-9]{0,5})$/.test(s)) ctx.addIssue({ code: 'custom', message: `${v.quote(s)} is not 'auto' or a number of bytes (576..9000)` });
     else if (Number(s) < 576 || Number(s) > 9000) ctx.addIssue({ code: 'custom', message: `${s} bytes is out of range (576..9000, or 'auto')` });
   })
   .transform((s) => (s === 'auto' ? 'auto' : Number(s)));
@@ -148,6 +148,7 @@ function distance(a: string, b: string): number {
 
 /** ` (did you mean 'x'?)` for the closest candidate within a small edit distance, else ''. */
 export function hint(word: string, candidates: readonly string[]): string {
+  if (word.length < 3) return '';
   let best: string | undefined;
   let bestDistance = Infinity;
   const w = word.toLowerCase();

@@ -39,6 +39,12 @@ export function lineOf(rec: SectionRecord, option: string): number {
   return e ? entryLine(e) : rec.section.line;
 }
 
+/** ` (it belongs in 'config x')` when another section type has that option. */
+function elsewhere(option: string): string {
+  const owners = Object.entries(SECTIONS).filter(([, spec]) => spec.options[option]).map(([type]) => `'config ${type}'`);
+  return owners.length ? ` (it belongs in ${owners.join(' or ')})` : '';
+}
+
 export function readSections(doc: UciDocument, problems: Problems): Map<string, SectionRecord[]> {
   const byType = new Map<string, SectionRecord[]>();
   for (const section of doc.sections) {
@@ -58,10 +64,9 @@ export function readSections(doc: UciDocument, problems: Problems): Map<string, 
       problems.add(section.line, `a ${section.type} section needs a name: config ${section.type} '<name>'`, label);
       continue;
     }
-    if (section.openedAt.length > 1) {
-      const again = section.openedAt.slice(1).join(', ');
-      problems.add(section.openedAt[1]!,
-        `section '${section.name}' is defined again (line${section.openedAt.length > 2 ? 's' : ''} ${again}; first on line ${section.line}); uci would merge the two, so give each its own name`,
+    for (const again of section.openedAt.slice(1)) {
+      problems.add(again,
+        `a second section named '${section.name}' (the first is on line ${section.line}); uci would merge the two into one, so give each its own name`,
         label);
     }
     same.push(rec);
@@ -70,7 +75,7 @@ export function readSections(doc: UciDocument, problems: Problems): Map<string, 
     for (const entry of section.options) {
       const opt = spec.options[entry.name];
       if (!opt) {
-        problems.add(entryLine(entry), `unknown option${hint(entry.name, Object.keys(spec.options))}`, label, entry.name);
+        problems.add(entryLine(entry), `unknown option${hint(entry.name, Object.keys(spec.options)) || elsewhere(entry.name)}`, label, entry.name);
         continue;
       }
       rec.present.add(entry.name);

@@ -15,6 +15,7 @@ import {
 } from './defaults.ts';
 import { lineOf, type Problems, type SectionRecord } from './sections.ts';
 import type { Concentrator, Config, Globals, Health, Link, Mqtt, Site, SitePeer } from './types.ts';
+import { quote } from './errors.ts';
 import { checkSectionName, checkWireguardKey, cidrsOverlap, parseIPv4Cidr } from './validators.ts';
 
 function get<T>(rec: SectionRecord | undefined, name: string, fallback: T): T {
@@ -178,11 +179,11 @@ function checkHealth(h: SectionRecord | undefined, problems: Problems): Health {
 /** `list peer '<id>:<name>:<public_key>'`: one router link allowed into a site. */
 function parsePeer(text: string): SitePeer | string {
   const parts = text.split(':');
-  if (parts.length !== 3) return `'${text}' is not '<link id>:<link name>:<public key>'`;
+  if (parts.length !== 3) return `${quote(text)} is not '<link id>:<link name>:<public key>'`;
   const [id, name, key] = parts as [string, string, string];
-  if (!/^([1-9]|1[0-6])$/.test(id)) return `peer '${text}': link id '${id}' is not 1..16`;
+  if (!/^([1-9]|1[0-6])$/.test(id)) return `peer ${quote(text)}: link id ${quote(id)} is not 1..16`;
   const badName = checkSectionName(LINK_NAME_MAX)(name);
-  if (badName) return `peer '${text}': link name ${badName}`;
+  if (badName) return `peer ${quote(text)}: link name ${badName}`;
   const badKey = checkWireguardKey(key);
   if (badKey) return `peer '${id}:${name}:…': public key ${badKey}`;
   return { id: Number(id), name, public_key: key };

@@ -10,7 +10,7 @@
 // unterminated quote is reported at the line where it opened, and a NUL byte is an error.
 
 import { basename } from 'node:path';
-import type { ConfigError } from './errors.ts';
+import { quote, type ConfigError } from './errors.ts';
 import {
   anonymousSectionName,
   isUciName,
@@ -127,21 +127,21 @@ class Parser {
     this.pos += 1;
   }
 
-  private quoted(target: Cursor, quote: '"' | "'"): void {
+  private quoted(target: Cursor, mark: '"' | "'"): void {
     const opened = this.line;
     this.pos += 1;
     for (;;) {
       const c = this.cur();
-      if (c === quote) {
+      if (c === mark) {
         this.pos += 1;
         return;
       }
       if (c === NUL) {
         this.getLine(this.pos);
-        if (this.cur() === NUL) this.fail(`unterminated ${quote} (the quote opened on line ${opened})`, opened);
+        if (this.cur() === NUL) this.fail(`EOF with unterminated ${mark} (the quote opened on this line is never closed)`, opened);
         continue;
       }
-      if (c === '\\' && quote === '"' && !this.backslash()) continue;
+      if (c === '\\' && mark === '"' && !this.backslash()) continue;
       this.copy(target);
     }
   }
@@ -192,7 +192,10 @@ class Parser {
       if (required) this.fail('insufficient arguments');
       return s;
     }
-    if (name && !isUciName(s, name === 'package')) this.fail('invalid character in name field');
+    if (name && !isUciName(s, name === 'package')) {
+      const allowed = name === 'package' ? "letters, digits, '_' and '-'" : "letters, digits and '_'";
+      this.fail(`invalid character in name field: ${quote(s)} (names may only use ${allowed})`);
+    }
     return s;
   }
 
@@ -232,7 +235,8 @@ class Parser {
       else if (w[0] === 'c' && (rest === '' || rest === 'onfig')) this.parseConfig(line);
       else if (w[0] === 'o' && (rest === '' || rest === 'ption')) this.parseOption(false, line);
       else if (w[0] === 'l' && (rest === '' || rest === 'ist')) this.parseOption(true, line);
-      else this.fail('invalid command');
+      else if (/^(p|package|c|config|o|option|l|list)\s+$/.test(w)) this.fail(`invalid command: ${quote(w.trim())} needs arguments`);
+      else this.fail(`invalid command ${quote(w)} (expected config, option, list or package)`);
     }
   }
 
@@ -247,7 +251,7 @@ class Parser {
   private parseConfig(line: number): void {
     if (!this.skipCommandWord()) this.fail('config without name');
     const type = this.arg(true, false);
-    if (!isUciType(type)) this.fail('invalid character in type field');
+    if (!isUciType(type)) this.fail(`invalid character in type field: ${quote(type)}`);
     const name = this.arg(false, 'name');
     this.endOfStatement();
     const doc = this.doc;

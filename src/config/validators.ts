@@ -4,6 +4,9 @@
 
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { quote } from './errors.ts';
+
+export { quote };
 
 /** A zod string schema that fails with `check`'s message when `check` returns one. */
 export function stringRule(check: (s: string) => string | undefined): z.ZodType<string, string> {
@@ -20,12 +23,12 @@ export function problem(schema: z.ZodType<unknown, string>, value: string): stri
 }
 
 function leadingDash(s: string): string | undefined {
-  return s.startsWith('-') ? `must not start with '-' (it would read as a command-line option)` : undefined;
+  return s.startsWith('-') ? `${quote(s)} must not start with '-' (it would read as a command-line option)` : undefined;
 }
 
 function printable(s: string): string | undefined {
-  if (/[\x00-\x1f\x7f]/.test(s)) return 'contains a control character';
-  if (/\s/.test(s)) return 'contains whitespace';
+  if (/[\x00-\x1f\x7f]/.test(s)) return `${quote(s)} contains a control character`;
+  if (/\s/.test(s)) return `${quote(s)} contains whitespace`;
   return undefined;
 }
 
@@ -35,8 +38,8 @@ export function checkInterfaceName(s: string): string | undefined {
   if (s === '') return 'is empty';
   const bad = leadingDash(s) ?? printable(s);
   if (bad) return bad;
-  if (!/^[A-Za-z0-9_]+$/.test(s)) return `'${s}' is not a netifd interface name (letters, digits and '_' only)`;
-  if (s.length > 15) return `'${s}' is longer than 15 characters`;
+  if (!/^[A-Za-z0-9_]+$/.test(s)) return `${quote(s)} is not a netifd interface name (letters, digits and '_' only)`;
+  if (s.length > 15) return `${quote(s)} is longer than 15 characters`;
   return undefined;
 }
 /** A netifd interface (a UCI section name in /etc/config/network, as mwan3 refers to it). */
@@ -46,11 +49,11 @@ export function checkDeviceName(s: string): string | undefined {
   if (s === '') return 'is empty';
   const bad = leadingDash(s) ?? printable(s);
   if (bad) return bad;
-  if (s.includes('/')) return `'${s}' contains '/', which Linux device names cannot`;
-  if (s.includes(':')) return `'${s}' contains ':' (an alias, not a device)`;
-  if (s === '.' || s === '..') return `'${s}' is not a device name`;
-  if (Buffer.byteLength(s) > 15) return `'${s}' is longer than 15 bytes (IFNAMSIZ)`;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/.test(s)) return `'${s}' has characters a device name should not (use letters, digits, '_', '.', '-', '@', '+')`;
+  if (s.includes('/')) return `${quote(s)} contains '/', which Linux device names cannot`;
+  if (s.includes(':')) return `${quote(s)} contains ':' (an alias, not a device)`;
+  if (s === '.' || s === '..') return `${quote(s)} is not a device name`;
+  if (Buffer.byteLength(s) > 15) return `${quote(s)} is longer than 15 bytes (IFNAMSIZ)`;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/.test(s)) return `${quote(s)} has characters a device name should not (use letters, digits, '_', '.', '-', '@', '+')`;
   return undefined;
 }
 /** A Linux network device name as `ip link` takes it. */
@@ -58,8 +61,8 @@ export const deviceName = stringRule(checkDeviceName);
 
 export function checkSectionName(max: number): (s: string) => string | undefined {
   return (s) => {
-    if (!/^[A-Za-z0-9_]+$/.test(s)) return `'${s}' may only use letters, digits and '_'`;
-    if (s.length > max) return `'${s}' is longer than ${max} characters (it becomes part of a device name)`;
+    if (!/^[A-Za-z0-9_]+$/.test(s)) return `${quote(s)} may only use letters, digits and '_'`;
+    if (s.length > max) return `${quote(s)} is longer than ${max} characters (it becomes part of a device name)`;
     return undefined;
   };
 }
@@ -80,12 +83,12 @@ export function isIPv6Literal(s: string): boolean {
 }
 
 export function checkIPv4(s: string): string | undefined {
-  return isIPv4Literal(s) ? undefined : `'${s}' is not an IPv4 address (a.b.c.d)`;
+  return isIPv4Literal(s) ? undefined : `${quote(s)} is not an IPv4 address (a.b.c.d)`;
 }
 export const ipv4 = stringRule(checkIPv4);
 
 export function checkIPAddress(s: string): string | undefined {
-  return isIPv4Literal(s) || isIPv6Literal(s) ? undefined : `'${s}' is not an IPv4 or IPv6 address`;
+  return isIPv4Literal(s) || isIPv6Literal(s) ? undefined : `${quote(s)} is not an IPv4 or IPv6 address`;
 }
 export const ipAddress = stringRule(checkIPAddress);
 
@@ -94,15 +97,15 @@ export function checkHostname(s: string): string | undefined {
   const bad = leadingDash(s) ?? printable(s);
   if (bad) return bad;
   if (isIPv4Literal(s) || isIPv6Literal(s)) return undefined;
-  if (s.startsWith('[')) return `'${s}': write an IPv6 address without brackets`;
+  if (s.startsWith('[')) return `${quote(s)}: write an IPv6 address without brackets`;
   const name = s.endsWith('.') ? s.slice(0, -1) : s;
   if (name.length > 253) return 'is longer than 253 characters';
   const labels = name.split('.');
   for (const l of labels) {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
-      return `'${s}' is not a hostname, IPv4 or IPv6 address`;
+      return `${quote(s)} is not a hostname, IPv4 or IPv6 address`;
   }
-  if (/^[0-9.]+$/.test(name)) return `'${s}' is not a valid IPv4 address`;
+  if (/^[0-9.]+$/.test(name)) return `${quote(s)} is not a valid IPv4 address`;
   return undefined;
 }
 /** A hostname (RFC 1123), an IPv4 literal or an IPv6 literal (no brackets). */
@@ -125,10 +128,10 @@ export function parseIPv4Cidr(s: string): { network: number; prefix: number } | 
 
 export function checkIPv4Cidr(s: string): string | undefined {
   const c = parseIPv4Cidr(s);
-  if (!c) return `'${s}' is not an IPv4 prefix (a.b.c.d/len, len 0..32)`;
+  if (!c) return `${quote(s)} is not an IPv4 prefix (a.b.c.d/len, len 0..32)`;
   const size = 2 ** (32 - c.prefix);
   const base = c.network - (c.network % size);
-  if (base !== c.network) return `'${s}' has host bits set (did you mean ${intToIpv4(base)}/${c.prefix}?)`;
+  if (base !== c.network) return `${quote(s)} has host bits set (did you mean ${intToIpv4(base)}/${c.prefix}?)`;
   return undefined;
 }
 /** An IPv4 prefix a.b.c.d/len with no host bits set. */
@@ -152,7 +155,7 @@ export function integer(min: number, max: number, unit = ''): z.ZodType<number, 
   return z
     .string()
     .superRefine((s, ctx) => {
-      if (!/^(0|[1-9][0-9]{0,9})$/.test(s)) ctx.addIssue({ code: 'custom', message: `'${s}' is not a whole number` });
+      if (!/^(0|[1-9][0-9]{0,9})$/.test(s)) ctx.addIssue({ code: 'custom', message: `${quote(s)} is not a whole number` });
       else if (Number(s) < min || Number(s) > max)
         ctx.addIssue({ code: 'custom', message: `${s}${u} is out of range (${min}..${max}${u})` });
     })
@@ -166,7 +169,7 @@ export function decimal(min: number, max: number, unit = ''): z.ZodType<number, 
     .string()
     .superRefine((s, ctx) => {
       if (!/^(0|[1-9][0-9]{0,6})(\.[0-9]{1,6})?$|^\.[0-9]{1,6}$/.test(s))
-        ctx.addIssue({ code: 'custom', message: `'${s}' is not a number` });
+        ctx.addIssue({ code: 'custom', message: `${quote(s)} is not a number` });
       else if (Number(s) < min || Number(s) > max)
         ctx.addIssue({ code: 'custom', message: `${s}${u} is out of range (${min}..${max}${u})` });
     })
@@ -181,31 +184,30 @@ const FALSE = ['0', 'off', 'false', 'no', 'disabled'];
 export const bool: z.ZodType<boolean, string> = z
   .string()
   .superRefine((s, ctx) => {
-    if (!TRUE.includes(s) && !FALSE.includes(s)) ctx.addIssue({ code: 'custom', message: `'${s}' is not a boolean (use '1' or '0')` });
+    if (!TRUE.includes(s) && !FALSE.includes(s)) ctx.addIssue({ code: 'custom', message: `${quote(s)} is not a boolean (use '1' or '0')` });
   })
   .transform((s) => TRUE.includes(s));
 
 // ---- keys, files, URLs --------------------------------------------------------------------
 
 export function checkWireguardKey(s: string): string | undefined {
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(s)) return 'is not a WireGuard key (44 characters of base64 ending in =, as `wg genkey` prints)';
-  if (Buffer.from(s, 'base64').length !== 32 || Buffer.from(s, 'base64').toString('base64') !== s)
-    return 'is not a WireGuard key (does not decode to 32 bytes)';
-  if (/^A{43}=$/.test(s)) return 'is the all-zero key';
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(s)) return `${quote(s)} is not a WireGuard key (44 characters of base64 ending in '=', as \`wg pubkey\` prints)`;
+  if (Buffer.from(s, 'base64').toString('base64') !== s) return `${quote(s)} is not a WireGuard key (not canonical base64 of 32 bytes)`;
+  if (/^A{43}=$/.test(s)) return `${quote(s)} is the all-zero key`;
   return undefined;
 }
 /** A WireGuard key: base64 of 32 bytes (44 characters). */
 export const wireguardKey = stringRule(checkWireguardKey);
 
 export function checkAbsolutePath(s: string): string | undefined {
-  if (!s.startsWith('/')) return `'${s}' is not an absolute path (start with /)`;
+  if (!s.startsWith('/')) return `${quote(s)} is not an absolute path (start with /)`;
   const bad = printable(s);
   if (bad) return bad;
-  if (!/^[A-Za-z0-9_.\/@+=,-]+$/.test(s)) return `'${s}' has characters not allowed in a file name here (letters, digits, _ . / @ + = , -)`;
+  if (!/^[A-Za-z0-9_.\/@+=,-]+$/.test(s)) return `${quote(s)} has characters not allowed in a file name here (letters, digits, _ . / @ + = , -)`;
   if (s.length > 4095) return 'is longer than 4095 characters';
-  if (s.split('/').some((p) => p === '..' || p === '.')) return `'${s}' contains a '.' or '..' component`;
-  if (s.endsWith('/')) return `'${s}' names a directory, not a file`;
-  if (s.split('/').some((p) => p.startsWith('-'))) return `'${s}' has a component starting with '-'`;
+  if (s.split('/').some((p) => p === '..' || p === '.')) return `${quote(s)} contains a '.' or '..' component`;
+  if (s.endsWith('/')) return `${quote(s)} names a directory, not a file`;
+  if (s.split('/').some((p) => p.startsWith('-'))) return `${quote(s)} has a component starting with '-'`;
   return undefined;
 }
 /** An absolute file path of plain characters. */
@@ -217,14 +219,14 @@ export function checkBrokerUrl(s: string): string | undefined {
   const bad = printable(s);
   if (bad) return bad;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(s)?.[1];
-  if (scheme === undefined) return `'${s}' is not a URL (mqtt://host:1883, mqtts://, ws://, wss://)`;
+  if (scheme === undefined) return `${quote(s)} is not a URL (mqtt://host:1883, mqtts://, ws://, wss://)`;
   if (!BROKER_SCHEMES.includes(scheme.toLowerCase()))
     return `scheme '${scheme}' is not one of ${BROKER_SCHEMES.join(', ')}`;
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    return `'${s}' is not a valid URL`;
+    return `${quote(s)} is not a valid URL`;
   }
   if (url.username || url.password) return 'put credentials in the username and password options, not in the URL';
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
@@ -240,7 +242,7 @@ export const brokerUrl = stringRule(checkBrokerUrl);
 
 export function checkTopic(s: string): string | undefined {
   if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(s))
-    return `'${s}' is not a topic prefix (letters, digits, '_', '-' in '/'-separated levels; no wildcards)`;
+    return `${quote(s)} is not a topic prefix (letters, digits, '_', '-' in '/'-separated levels; no wildcards)`;
   if (s.length > 128) return 'is longer than 128 characters';
   return undefined;
 }
@@ -249,7 +251,7 @@ export const topic = stringRule(checkTopic);
 export function checkClientId(s: string): string | undefined {
   return /^[A-Za-z0-9_.-]{1,64}$/.test(s) && !s.startsWith('-')
     ? undefined
-    : `'${s}' is not a client id (1..64 of letters, digits, '_', '.', '-')`;
+    : `${quote(s)} is not a client id (1..64 of letters, digits, '_', '.', '-')`;
 }
 export const clientId = stringRule(checkClientId);
 
