@@ -227,6 +227,11 @@ export class UbusClient extends EventEmitter<ClientEvents> {
           return fin(new UbusError(UbusStatus.CONNECTION_FAILED, `${path}: first message is not a valid HELLO`));
         }
         fin();
+        if (this.closing) {
+          // close() was called while this attempt was under way
+          sock.destroy();
+          return reject(new UbusError(UbusStatus.CONNECTION_FAILED, 'client closed'));
+        }
         sock.removeAllListeners('error');
         sock.removeAllListeners('close');
         this.adopt(sock, path, hello.peer, reader);

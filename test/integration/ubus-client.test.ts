@@ -13,7 +13,7 @@ import { Attr, FrameReader, MsgType, type UbusMessage, encodeMessage, parseMessa
 import { TestUbusd } from '../doubles/ubusd/broker.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 5000): Promise<T> {
+async function until<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -268,6 +268,29 @@ describe('ubus client against the ubusd test double', () => {
     await until(() => events.includes('persist.ev'));
     obj.notify('after.restart', {});
     await until(() => notes.includes('after.restart'));
+  });
+
+  it('start() waits for a ubusd that is not there yet; close() ends the retries', async () => {
+    const p3 = join(dir, 'late.sock');
+    const c = new UbusClient({ socketPath: p3, minBackoffMs: 20, maxBackoffMs: 100 });
+    await c.addObject('test.early', { status: {} }, () => ({ status: 0, data: { early: true } }));
+    c.start();
+    await sleep(150);
+    assert.equal(c.connected, false);
+    const late = new TestUbusd(p3);
+    await late.start();
+    await until(() => c.connected, 5000);
+    const other = new UbusClient({ socketPath: p3 });
+    await other.connect();
+    assert.deepEqual(await until(() => other.call('test.early', 'status').catch(() => null)), { early: true });
+    await other.close();
+    await c.close();
+    await late.stop();
+    const c2 = new UbusClient({ socketPath: p3, minBackoffMs: 20 });
+    c2.start();
+    await c2.close();
+    await sleep(100);
+    assert.equal(c2.connected, false);
   });
 
   it('a garbage frame from ubusd drops the connection and the client reconnects', async () => {
