@@ -50,7 +50,7 @@ class MqttFrontEnd {
   private inFlight: Alert | undefined;
   private sent = 0;
   private ticker: NodeJS.Timeout | undefined;
-  private soon: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Immediate | undefined;
   private retry: NodeJS.Timeout | undefined;
   private telemetryPending = 0;
   /** Discovery topics currently announced (in this process's view). */
@@ -99,8 +99,6 @@ class MqttFrontEnd {
   private raise(a: Alert): void {
     this.queue.push(a);
     this.telemetrySoon();
-    // Sending happens on the next turn of the event loop, never inside the daemon's emit().
-    setImmediate(() => this.pump());
   }
 
   private onUp(): void {
@@ -141,12 +139,18 @@ class MqttFrontEnd {
     }
   }
 
+  /**
+   * After an event: fresh states, then the alerts, on the next turn of the event loop (never
+   * inside the daemon's emit()). States first, so whoever reacts to an alert reads a state that
+   * already shows it.
+   */
   private telemetrySoon(): void {
     if (this.soon || this.stopped) return;
-    this.soon = setTimeout(() => {
+    this.soon = setImmediate(() => {
       this.soon = undefined;
       this.publishTelemetry();
-    }, 0);
+      this.pump();
+    });
   }
 
   private publishTelemetry(): void {
@@ -230,7 +234,7 @@ class MqttFrontEnd {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.ticker);
-    clearTimeout(this.soon);
+    if (this.soon) clearImmediate(this.soon);
     clearTimeout(this.retry);
     this.api.events.off('link', this.onLink);
     this.api.events.off('status', this.onStatus);
