@@ -35,7 +35,10 @@ export function interfaceStateFromStatus(name: string, s: BlobmsgTable): Interfa
   for (const key of ['ipv4-address', 'ipv6-address']) {
     for (const a of list(s[key])) if (isTable(a) && typeof a.address === 'string') st.addresses.push(a.address);
   }
-  const routes = list(s.route).filter(isTable);
+  // With `option defaultroute 0` (usual under policy routing) netifd lists the default route
+  // as inactive; its nexthop is still this link's gateway.
+  const inactive = isTable(s.inactive) ? list(s.inactive.route) : [];
+  const routes = [...list(s.route), ...inactive].filter(isTable);
   const dflt = (family: 'v4' | 'v6') =>
     routes.find((r) => r.mask === 0 && typeof r.nexthop === 'string' && (family === 'v4' ? r.target === '0.0.0.0' : r.target === '::'));
   const gw = dflt('v4') ?? dflt('v6');

@@ -3,7 +3,8 @@
 import type { AgentApi, StatusEvent } from '../agent/api.ts';
 import { type Logger, silentLogger } from '../log.ts';
 import type { LinkEvent } from '../status/types.ts';
-import { UbusClient } from './client.ts';
+import type { BlobmsgTable } from './blobmsg.ts';
+import { UbusClient, type UbusObjectHandle } from './client.ts';
 import { WANBOND_OBJECT, WANBOND_SIGNATURE, callWanbond } from './wanbond-object.ts';
 
 export interface UbusFrontend {
@@ -15,17 +16,24 @@ export function startUbusFrontend(api: AgentApi, opts: { socketPath?: string; lo
   const log = opts.log ?? silentLogger;
   const client = new UbusClient({ socketPath: opts.socketPath, log, reconnect: true, maxBackoffMs: 2000 });
 
+  let handle: UbusObjectHandle | undefined;
   const registered = client
     .addObject(WANBOND_OBJECT, WANBOND_SIGNATURE, async (inv) => {
       const r = await callWanbond(api, inv.method, inv.args);
       if (r.status !== 0) log.debug(`ubus: ${WANBOND_OBJECT} ${inv.method} -> ${r.message ?? r.status}`);
       return { status: r.status, data: r.data };
     })
+    .then((h) => {
+      handle = h;
+    })
     .catch((e: Error) => log.error(`ubus: cannot publish ${WANBOND_OBJECT}: ${e.message}`));
 
-  const send = (event: string, data: Record<string, unknown>) => {
+  // Each change goes out as an event (`ubus listen wanbond.*`) and, like netifd does, as a
+  // notification to subscribers of the object (`ubus subscribe wanbond`).
+  const send = (event: string, data: BlobmsgTable) => {
     if (!client.connected) return;
-    client.send(event, data as never).catch((e: Error) => log.debug(`ubus: sending ${event}: ${e.message}`));
+    client.send(event, data).catch((e: Error) => log.debug(`ubus: sending ${event}: ${e.message}`));
+    handle?.notify(event, data); // ubusd drops it when nobody subscribed
   };
   const onLink = (e: LinkEvent) => send('wanbond.link', { link: e.link, from: e.from, to: e.to, reason: e.reason, rtt_ms: e.rtt_ms, loss_pct: e.loss_pct });
   const onStatus = (e: StatusEvent) =>

@@ -32,6 +32,9 @@ describe('netifd status fixtures -> interface state', () => {
   it('3G wwan: ppp device, peer as gateway', () => {
     assert.deepEqual(interfaceStateFromStatus('wwan', fixture('wwan-3g-up')), { interface: 'wwan', up: true, device: '3g-wwan', gateway: '10.64.64.64', addresses: ['10.157.32.18'] });
   });
+  it('defaultroute 0: the gateway comes from the inactive default route', () => {
+    assert.deepEqual(interfaceStateFromStatus('wan', fixture('wan-dhcp-nodefaultroute')), { interface: 'wan', up: true, device: 'eth1', gateway: '192.168.1.1', addresses: ['192.168.1.100'] });
+  });
   it('down interface: no device, gateway or address', () => {
     assert.deepEqual(interfaceStateFromStatus('wan2', fixture('wan2-down')), { interface: 'wan2', up: false, addresses: [] });
   });

@@ -135,6 +135,10 @@ describe('wanbond ubus object', () => {
   it('set_link takes a link out, emits wanbond.link, and status shows it', async () => {
     const got: [string, BlobmsgTable][] = [];
     const stop = await caller.listen('wanbond.*', (ev, d) => got.push([ev, d]));
+    const notes: [string, BlobmsgTable][] = [];
+    const sub = new UbusClient({ socketPath: path });
+    await sub.connect();
+    await sub.subscribe('wanbond', (t, d) => notes.push([t, d]));
     assert.deepEqual(await caller.call('wanbond', 'set_link', { link: 'wan', enabled: false, ubus_rpc_session: 'x' }), { link: 'wan', enabled: false });
     await until(() => got.length === 1);
     assert.deepEqual(got[0], ['wanbond.link', { link: 'wan', from: 'up', to: 'disabled', reason: 'disabled at run time', rtt_ms: 42.5, loss_pct: 0 }]);
@@ -145,6 +149,10 @@ describe('wanbond ubus object', () => {
     assert.deepEqual(got[1], ['wanbond.status', { kind: 'concentrator', members: ['wwan'], reachable: false, fallback: true, reason: 'no handshake for 10 s', time: FAKE_NOW }]);
     await caller.call('wanbond', 'set_link', { link: 'wan', enabled: true });
     await stop();
+    await until(() => notes.length === 3);
+    assert.deepEqual(notes.map(([t]) => t), ['wanbond.link', 'wanbond.status', 'wanbond.link']);
+    assert.deepEqual(notes[0], got[0]);
+    await sub.close();
   });
 
   it('reload reports a broken config without failing the call', async () => {
