@@ -122,8 +122,7 @@ describe('NetifdWatcher over ubus', () => {
   it('follows netifd restarting (new object ids)', async () => {
     await netifd.restart();
     changes.length = 0;
-    await until(() => ubusd.objectPaths().includes('network.interface.wan'));
-    await sleep(100); // let the watcher's resubscription land
+    await until(() => ubusd.subscriberCount('network.interface') === 1);
     await netifd.event('wan', 'up', fixture('wan-dhcp-up'), { event: false });
     const c = await until(() => changes.find((x) => x.interface === 'wan'));
     assert.equal(c.up, true);

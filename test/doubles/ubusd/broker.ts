@@ -104,6 +104,10 @@ export class TestUbusd {
   get clientCount(): number {
     return this.clients.size;
   }
+  /** How many objects subscribe to the object at `path` (0 if there is none). */
+  subscriberCount(path: string): number {
+    return this.paths.get(path)?.subscribers.size ?? 0;
+  }
   objectPaths(): string[] {
     return [...this.paths.keys()].sort(strcmp);
   }
