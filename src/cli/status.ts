@@ -113,7 +113,7 @@ export async function runStatus(args: string[], io: StatusIo): Promise<number> {
     return 1;
   }
   if (json) {
-    io.out(stringifyBlobmsg(status as never));
+    io.out(stringifyBlobmsg(status as never, '\t')); // tab-indented, as `ubus call` prints
     return 0;
   }
   const now = io.now ? io.now() : Date.now() / 1000;

@@ -51,7 +51,7 @@ const same = (a: InterfaceState | undefined, b: InterfaceState): boolean => !!a 
 export class NetifdWatcher extends EventEmitter<WatcherEvents> {
   private states = new Map<string, InterfaceState>();
   private disposers: (() => Promise<void>)[] = [];
-  private readonly names: Set<string>;
+  private readonly names = new Set<string>();
   private running = false;
   private readonly onConnect = () => void this.refreshAll();
 
@@ -60,7 +60,17 @@ export class NetifdWatcher extends EventEmitter<WatcherEvents> {
     interfaces: string[],
   ) {
     super();
-    this.names = new Set(interfaces);
+    for (const n of interfaces) this.names.add(n);
+  }
+
+  /** Follows a new set of interfaces (after a config reload): new ones are read at once. */
+  setInterfaces(interfaces: string[]): void {
+    const next = new Set(interfaces);
+    for (const n of this.names) if (!next.has(n)) this.states.delete(n);
+    const added = interfaces.filter((n) => !this.names.has(n));
+    this.names.clear();
+    for (const n of next) this.names.add(n);
+    for (const n of added) void this.refresh(n);
   }
 
   get(name: string): InterfaceState | undefined {

@@ -302,8 +302,12 @@ export function blobmsgToJson(buf: Buffer): Result<string> {
   return ok(stringifyBlobmsg(r.value));
 }
 
-export function stringifyBlobmsg(v: BlobmsgValue | undefined): string {
+export function stringifyBlobmsg(v: BlobmsgValue | undefined, indent?: string | number): string {
   const marker = '\u0000int64:';
-  const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? marker + x.toString() : x instanceof BlobmsgTyped ? (typeof x.value === 'bigint' ? marker + x.value.toString() : x.value) : x));
+  const s = JSON.stringify(
+    v,
+    (_k, x: unknown) => (typeof x === 'bigint' ? marker + x.toString() : x instanceof BlobmsgTyped ? (typeof x.value === 'bigint' ? marker + x.value.toString() : x.value) : x),
+    indent,
+  );
   return s.replace(/"\\u0000int64:(-?\d+)"/g, '$1');
 }

@@ -119,6 +119,15 @@ describe('NetifdWatcher over ubus', () => {
     assert.deepEqual(changes, []);
   });
 
+  it('takes a new interface list (config reload): new ones read at once, dropped ones forgotten', async () => {
+    changes.length = 0;
+    watcher.setInterfaces(['wan', 'wwan', 'wan2', 'lan']);
+    const c = await until(() => changes.find((x) => x.interface === 'lan'));
+    assert.deepEqual(c, { interface: 'lan', up: false, addresses: [] }); // netifd set it down earlier
+    watcher.setInterfaces(['wan', 'wwan', 'wan2', 'wan3']);
+    assert.equal(watcher.get('lan'), undefined);
+  });
+
   it('follows netifd restarting (new object ids)', async () => {
     await netifd.restart();
     changes.length = 0;
