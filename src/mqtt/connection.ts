@@ -90,7 +90,8 @@ export class BrokerConnection extends EventEmitter<ConnectionEvents> {
       await withTimeout(new Promise<void>((res) => c.publish(final.topic, final.payload, { qos: 1, retain: true }, () => res())), CLOSE_WAIT_MS);
     }
     await withTimeout(new Promise<void>((res) => c.end(!this.connected, {}, () => res())), CLOSE_WAIT_MS);
-    c.end(true);
+    // A broker that never answered the DISCONNECT: let the socket go anyway.
+    c.stream?.destroy();
     this.connected = false;
     this.client = undefined;
   }

@@ -166,10 +166,12 @@ class MqttFrontEnd {
     }
     if (this.o.haDiscovery) this.announce(status);
     for (const m of telemetryMessages(status, this.topics)) {
+      // Counted before publishing: at QoS 0 mqtt.js may call back before publish() returns.
+      this.telemetryPending++;
       const sent = this.conn.publish(m.topic, m.payload, { qos: this.o.qos, retain: true }, () => {
         this.telemetryPending = Math.max(0, this.telemetryPending - 1);
       });
-      if (sent) this.telemetryPending++;
+      if (!sent) this.telemetryPending = Math.max(0, this.telemetryPending - 1);
     }
   }
 

@@ -12,11 +12,11 @@ import { mqttConfig, recordingLogger } from './helpers/mqtt-config.ts';
 
 const PREFIX = 'wanbond/testrouter';
 
-test('link and bond states: retained, the ubus status shape split in two, and they follow the status', async (t) => {
+for (const qos of [0, 1] as const) test(`link and bond states (QoS ${qos}): retained, the ubus status shape split in two, and they follow the status`, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.dispose());
   const api = new AgentApiDouble(statusWith([linkStatus('lte1'), linkStatus('dsl', { status: 'down', online: false, rtt_ms: null, loss_pct: 100, in_bond: false })]));
-  const h = startMqtt(mqttConfig(broker.url, { ha_discovery: false }), api, { hostname: 'testrouter', log: recordingLogger() });
+  const h = startMqtt(mqttConfig(broker.url, { ha_discovery: false, qos }), api, { hostname: 'testrouter', log: recordingLogger() });
   t.after(() => h.stop());
   const w = await Watch.open(broker.url, [`${PREFIX}/#`]);
   t.after(() => w.close());
@@ -35,6 +35,9 @@ test('link and bond states: retained, the ubus status shape split in two, and th
   api.current.bond.rx_rate_kbit = 123456;
   await w.waitFor((s) => s.topic === `${PREFIX}/link/lte1/state` && JSON.parse(s.payload).rtt_ms === 987.5, 20_000, 'updated rtt');
   await w.waitFor((s) => s.topic === `${PREFIX}/bond/state` && JSON.parse(s.payload).bond.rx_rate_kbit === 123456, 20_000, 'updated bond rate');
+  // And again: every interval, not just once.
+  api.current.links[0]!.rtt_ms = 55.5;
+  await w.waitFor((s) => s.topic === `${PREFIX}/link/lte1/state` && JSON.parse(s.payload).rtt_ms === 55.5, 20_000, 'second update');
 });
 
 test('availability: online while running, offline by last will after kill -9', async (t) => {
