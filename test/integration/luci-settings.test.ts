@@ -69,6 +69,7 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
     await type(weight, '250');
     assert.equal(await weight.getAttribute('class'), 'cbi-input-text cbi-input-invalid');
     assert.equal(await weight.getAttribute('data-tooltip'), '250 is out of range (1..100)');
+    await weight.evaluate((e) => e.scrollIntoView({ block: 'center' }));
     await weight.hover();
     await page.waitForSelector('.cbi-tooltip.error', { state: 'visible', ...WAIT });
     assert.match((await page.textContent('.cbi-tooltip.error')) ?? '', /250 is out of range \(1\.\.100\)/);

@@ -121,6 +121,21 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.ok(rig.harness.rpcLog.some((e) => e.sid === sid && e.method === 'status' && e.result?.[0] === 0));
   });
 
+  it('says so when the agent does not answer, and recovers by itself when it is back', async () => {
+    const { page } = await rig.pageAs('root');
+    await page.goto(rig.harness.url + STATUS);
+    await page.waitForSelector('#wanbond-links tr[data-link="dsl"]', WAIT);
+    rig.harness.agentRunning = false;
+    try {
+      await page.waitForSelector('#wanbond-unreachable', WAIT);
+      assert.match((await page.textContent('#wanbond-unreachable')) ?? '', /does not answer.*Object not found/s);
+    } finally {
+      rig.harness.agentRunning = true;
+    }
+    await page.waitForSelector('#wanbond-unreachable', { state: 'detached', ...WAIT });
+    assert.equal(await page.$$eval('#wanbond-links tr[data-link]', (r) => r.length), 4);
+  });
+
   it('reads well on a phone (390 px)', async () => {
     const { page } = await rig.pageAs('root', 390);
     await page.goto(rig.harness.url + STATUS);

@@ -18,7 +18,7 @@ export interface Rig {
   harness: LuciHarness;
   agent: RecordedAgent;
   close(): Promise<void>;
-  /** Close every browser opened so far (each test's own, so they do not compete for CPU). */
+  /** Close the pages tests opened (the per-user browsers stay for the next test). */
   closePages(): Promise<void>;
   /** A browser context logged in as `user` (root: read+write, viewer: read only). */
   pageAs(user: string, width?: number): Promise<{ context: BrowserContext; page: Page; sid: string }>;
@@ -34,40 +34,52 @@ export async function startRig(opts: Partial<HarnessOptions> = {}): Promise<Rig>
     ...(opts.logins ? { logins: opts.logins } : {}),
   });
   const url = await harness.start();
-  const opened: Array<{ context: BrowserContext; profile: string }> = [];
+  // One chromium per user (fresh profile: --user-data-dir, which playwright passes for a
+  // persistent context), logged in once; each test opens its own pages in it.
+  const browsers = new Map<string, { context: BrowserContext; profile: string; sid: string }>();
+  const pages: Page[] = [];
   const closePages = async (): Promise<void> => {
-    for (const o of opened.splice(0)) {
-      await o.context.close();
-      rmSync(o.profile, { recursive: true, force: true });
+    for (const p of pages.splice(0)) {
+      // keep one page per browser: a persistent context without pages loses its cookies
+      if (p.context().pages().length > 1) await p.close();
+      else await p.goto('about:blank');
     }
   };
   return {
     harness,
     agent,
-    // Each session gets its own chromium with a fresh profile (--user-data-dir, which
-    // playwright passes for a persistent context).
     async pageAs(user: string, width = 1280) {
-      const sid = harness.login(user);
-      const profile = mkdtempSync(join(tmpdir(), 'wanbond-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-        ],
-        viewport: { width, height: 900 },
-        deviceScaleFactor: 1,
-      });
-      opened.push({ context, profile });
-      await context.addCookies([{ name: 'sysauth_http', value: sid, url }]);
-      const page = context.pages()[0] ?? (await context.newPage());
+      let b = browsers.get(user);
+      if (!b) {
+        const sid = harness.login(user);
+        const profile = mkdtempSync(join(tmpdir(), 'wanbond-chromium-'));
+        const context = await chromium.launchPersistentContext(profile, {
+          executablePath: '/usr/bin/chromium',
+          headless: true,
+          args: [
+            '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+          ],
+          deviceScaleFactor: 1,
+        });
+        await context.addCookies([{ name: 'sysauth_http', value: sid, url }]);
+        browsers.set(user, (b = { context, profile, sid }));
+      }
+      // the first page chromium opened is used first, so the context always keeps one open
+      const page = b.context.pages().find((p) => p.url() === 'about:blank' && !pages.includes(p)) ?? (await b.context.newPage());
+      await page.setViewportSize({ width, height: 900 });
       page.on('pageerror', (e) => console.error(`[page error ${user}] ${e.message}`));
-      return { context, page, sid };
+      pages.push(page);
+      return { context: b.context, page, sid: b.sid };
     },
     closePages,
     async close() {
       await closePages();
+      for (const b of browsers.values()) {
+        await b.context.close();
+        rmSync(b.profile, { recursive: true, force: true });
+      }
+      browsers.clear();
       await harness.stop();
     },
   };

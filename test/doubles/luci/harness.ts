@@ -77,6 +77,8 @@ export class LuciHarness {
   readonly uci: UciStore;
   readonly rpcLog: RpcLogEntry[] = [];
   readonly reloadTriggers: string[] = [];
+  /** false: the agent is stopped, ubus has no `wanbond` object (uhttpd: "Object not found"). */
+  agentRunning = true;
   private readonly menu: Record<string, MenuNode>;
   private server: Server | undefined;
   url = '';
@@ -270,6 +272,7 @@ export class LuciHarness {
   private async ubus(sid: string, object: string, method: string, args: Record<string, unknown>): Promise<unknown[] | null> {
     switch (object) {
       case 'wanbond': {
+        if (!this.agentRunning) return null;
         const r = await callWanbond(this.opts.agent, method, args);
         return r.data !== undefined && r.status === 0 ? [r.status, r.data] : [r.status];
       }
@@ -359,7 +362,7 @@ export class LuciHarness {
     // rpcd sends config.change per package; procd runs the matching reload triggers.
     for (const c of changed) {
       this.reloadTriggers.push(c);
-      if (c === 'wanbond') void this.opts.agent.reload();
+      if (c === 'wanbond' && this.agentRunning) void this.opts.agent.reload();
     }
     if (action === 'apply_rollback') sendJson(res, { token: 'confirm-' + sid.slice(0, 8) });
     else res.writeHead(204).end();

@@ -64,14 +64,15 @@ return view.extend({
 	handleSaveApply: function(ev, mode) {
 		var onApplied = function() {
 			document.removeEventListener('uci-applied', onApplied);
-			return L.resolveDefault(callReload(), 9).then(function(res) {
+			// No answer means no agent running (disabled, or procd is starting it): nothing to report.
+			return callReload().then(function(res) {
 				var errors = reloadErrors(res);
 				if (!errors.length)
 					return;
 				// LuCI reloads the page shortly after applying; keep the message for the next render.
 				try { window.sessionStorage.setItem(REFUSED_KEY, JSON.stringify(errors)); } catch (e) {}
 				ui.addNotification(null, refusedNode(errors), 'danger');
-			});
+			}).catch(function() {});
 		};
 
 		document.addEventListener('uci-applied', onApplied);

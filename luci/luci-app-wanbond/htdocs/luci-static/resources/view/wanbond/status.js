@@ -109,8 +109,13 @@ return view.extend({
 	history: null,
 	colors: null,
 
+	// A stopped agent has no ubus object: the page says so and keeps polling until it is back.
+	fetchStatus: function() {
+		return callStatus().catch(function(e) { return { unreachable: e.message }; });
+	},
+
 	load: function() {
-		return callStatus();
+		return this.fetchStatus();
 	},
 
 	colorOf: function(name) {
@@ -300,6 +305,15 @@ return view.extend({
 	},
 
 	update: function(st) {
+		if (st.unreachable) {
+			dom.content(this.noticeBox, E('div', { 'class': 'alert-message warning', 'id': 'wanbond-unreachable' }, [
+				E('strong', {}, [ _('The wanbond agent does not answer.') ]), ' ',
+				_('It may be stopped or disabled (Settings → Enabled; /etc/init.d/wanbond start). Retrying…'),
+				E('br'), E('small', {}, [ st.unreachable ])
+			]));
+			return;
+		}
+		dom.content(this.noticeBox, null);
 		this.record(st);
 		dom.content(this.summaryBox, this.renderSummary(st));
 		dom.content(this.linksBox, this.renderLinks(st));
@@ -312,13 +326,14 @@ return view.extend({
 	},
 
 	refresh: function() {
-		return callStatus().then(L.bind(this.update, this));
+		return this.fetchStatus().then(L.bind(this.update, this));
 	},
 
 	render: function(st) {
 		this.history = [];
 		this.colors = {};
 
+		this.noticeBox = E('div', { 'id': 'wanbond-notice' });
 		this.summaryBox = E('div', { 'id': 'wanbond-summary-box' });
 		this.linksBox = E('div', { 'id': 'wanbond-links-box' });
 		this.chartsBox = E('div', { 'class': 'wanbond-charts', 'id': 'wanbond-charts' });
@@ -340,6 +355,7 @@ return view.extend({
 				'.wanbond-swatch{display:inline-block;width:.9em;height:.9em;vertical-align:middle;border-radius:2px}',
 				'.wanbond-reason{max-width:22em}'
 			]),
+			this.noticeBox,
 			E('div', { 'class': 'cbi-section' }, [
 				E('h3', {}, [ _('Bond') ]),
 				this.summaryBox
