@@ -21,8 +21,8 @@ export async function runSteps(steps: Step[], log: Logger): Promise<ExecResult> 
       reject: false,
       timeout: 30_000,
       ...(s.input !== undefined ? { input: s.input } : {}),
-      // wireguard-go must keep running after we exit: it daemonises itself; do not hold its pipes.
-      ...(s.argv[0] === 'wireguard-go' ? { stdio: 'ignore' as const, env: { WG_PROCESS_FOREGROUND: '' } } : {}),
+      // wireguard-go daemonises itself and must outlive us: do not hold its pipes.
+      ...(s.argv[0] === 'wireguard-go' ? { stdio: 'ignore' as const } : {}),
     });
     ran++;
     if (r.exitCode !== 0) {

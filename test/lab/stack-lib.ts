@@ -1,0 +1,96 @@
+// Shared by the stack's lab tests: UCI files for router and concentrator written the way a user
+// would, keys made with `wg`, the agent run from dist/wanbond.js inside the lab's namespaces, and
+// the host half that boots the lab once per test file and turns its checks into node:test cases.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import type { Lab, LabSite } from '../../lab/topology.ts';
+import { CONC } from '../../lab/topology.ts';
+import type { ScenarioResult } from '../../lab/scenario.ts';
+
+export const AGENT = 'dist/wanbond.js';
+export const SCRATCH = '/tmp/wb';
+
+export const inGuest = () => !!process.env['WANBOND_LAB_RESULT'];
+
+/** Host side: boot the lab once with this file as the scenario, then one test per check. */
+export function labTest(file: string, title: string, timeoutSec: number, args: string[] = []): void {
+  test(title, { timeout: (timeoutSec + 120) * 1000 }, async (t) => {
+    const { runInLab } = await import('../../lab/run.ts');
+    const r = await runInLab({ scenario: file, args, timeoutSec });
+    const res = r.result as ScenarioResult | null;
+    if (!res || res.error || r.exitCode !== 0) {
+      console.log(r.output.slice(-6000));
+    }
+    assert.ok(res, `the scenario wrote no result (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})`);
+    for (const c of res.checks) {
+      await t.test(c.name, () => assert.ok(c.ok, c.detail));
+    }
+    if (Object.keys(res.figures).length) console.log(`figures: ${JSON.stringify(res.figures)}`);
+    assert.equal(res.error, undefined, res.error);
+    assert.ok(res.checks.length > 0, 'no checks ran');
+  });
+}
+
+export async function genKey(path: string): Promise<string> {
+  mkdirSync(path.replace(/\/[^/]+$/, ''), { recursive: true, mode: 0o700 });
+  const priv = (await execa('wg', ['genkey'])).stdout.trim();
+  writeFileSync(path, priv + '\n', { mode: 0o600 });
+  return (await execa('wg', ['pubkey'], { input: priv })).stdout.trim();
+}
+
+export interface RouterOpts {
+  site: LabSite;
+  dir: string;
+  concKey?: string;
+  subnet?: string;
+  siteName?: string;
+  mode?: string;
+  extraGlobals?: string[];
+}
+
+/** Router UCI: one link per lab modem, with device + gateway (no netifd in the lab). */
+export function routerUci(o: RouterOpts): string {
+  const lines = ['config globals', "\toption enabled '1'", "\toption role 'router'", `\toption mode '${o.mode ?? 'balance-rr'}'`, ...(o.extraGlobals ?? []), ''];
+  if (o.concKey) {
+    lines.push('config concentrator', `\toption host '${CONC.address}'`, "\toption port '51820'", `\toption public_key '${o.concKey}'`,
+      `\toption site '${o.siteName ?? 'home'}'`, `\toption subnet '${o.subnet ?? '10.213.1.0/24'}'`, '');
+  }
+  for (const l of o.site.links) {
+    lines.push(`config link '${l.name}'`, `\toption id '${l.index + 1}'`, `\toption device '${l.device}'`, `\toption gateway '${l.gateway}'`,
+      `\toption private_key_file '${o.dir}/${l.name}.key'`, '');
+  }
+  return lines.join('\n');
+}
+
+export function concUci(dir: string, sites: { name: string; subnet: string; peers: string[] }[]): string {
+  const lines = ['config globals', "\toption enabled '1'", "\toption role 'concentrator'", "\toption listen_port '51820'",
+    `\toption private_key_file '${dir}/conc.key'`, `\toption public_interface '${CONC.dev}'`, ''];
+  for (const s of sites) {
+    lines.push(`config site '${s.name}'`, `\toption subnet '${s.subnet}'`, ...s.peers.map((p) => `\tlist peer '${p}'`), '');
+  }
+  return lines.join('\n');
+}
+
+/** Run the agent's CLI in a namespace (its own /var/run/wireguard), never throwing. */
+export async function agent(lab: Lab, ns: string, args: string[], timeoutMs = 120_000) {
+  const r = await lab.execIsolated(ns, ['node', AGENT, ...args], { reject: false, timeoutMs });
+  const m = /(?:would run|ran|removed \() ?(\d+) command/.exec(r.stderr);
+  return { ...r, commands: /nothing to do|nothing of wanbond/.test(r.stderr) ? 0 : m ? Number(m[1]) : -1 };
+}
+
+/** Wait until `probe` is true (polling), up to `ms`. */
+export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 500): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return probe();
+}
+
+/** Everything a second apply would find to do, as JSON-able text, for failure details. */
+export function firstLines(s: string, n = 12): string {
+  return s.trim().split('\n').slice(0, n).join(' | ');
+}
