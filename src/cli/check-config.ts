@@ -3,7 +3,7 @@
 // 2 usage error.
 
 import type { Command } from './command.ts';
-import { DEFAULT_CONFIG_PATH } from '../config/defaults.ts';
+import { CONCENTRATOR_CONFIG_PATH, DEFAULT_CONFIG_PATH, defaultConfigPath } from '../config/defaults.ts';
 import { formatConfigError, loadConfigFile } from '../config/load.ts';
 import { configToDocument } from '../config/print.ts';
 import { writeUci } from '../config/uci-write.ts';
@@ -11,7 +11,8 @@ import { writeUci } from '../config/uci-write.ts';
 const USAGE = `usage: wanbond check-config [--config PATH] [--print] [--json]
 
 Checks the wanbond UCI config and prints every problem as PATH:LINE: section.option: what is wrong.
-  --config PATH  the file to check (default ${DEFAULT_CONFIG_PATH})
+  --config PATH  the file to check (default ${DEFAULT_CONFIG_PATH}; on a concentrator
+                 installed from the .deb, ${CONCENTRATOR_CONFIG_PATH})
   --print        print the effective config, defaults filled in, in 'uci export' form
   --json         print the effective config (or the problems) as JSON on stdout
 Exit status: 0 valid, 1 invalid or unreadable, 2 usage error.`;
@@ -23,7 +24,8 @@ interface Args {
 }
 
 function parseArgs(args: string[]): Args | string {
-  const out: Args = { path: DEFAULT_CONFIG_PATH, print: false, json: false };
+  const out: Args = { path: '', print: false, json: false };
+  let named = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--print') out.print = true;
@@ -32,16 +34,20 @@ function parseArgs(args: string[]): Args | string {
       const v = args[++i];
       if (v === undefined || v === '') return `${a} needs a path`;
       out.path = v;
-    } else if (a.startsWith('--config=')) out.path = a.slice('--config='.length);
-    else return `unknown argument '${a}'`;
+      named = true;
+    } else if (a.startsWith('--config=')) {
+      out.path = a.slice('--config='.length);
+      named = true;
+    } else return `unknown argument '${a}'`;
   }
+  if (!named) out.path = defaultConfigPath();
   if (out.path === '') return '--config needs a path';
   return out;
 }
 
 export const checkConfig: Command = {
   name: 'check-config',
-  summary: 'check /etc/config/wanbond and print every problem (--print: effective config)',
+  summary: 'check the config file and print every problem (--print: the effective config)',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       console.log(USAGE);

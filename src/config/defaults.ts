@@ -1,9 +1,18 @@
 // Every default of /etc/config/wanbond, in one place. `wanbond check-config --print` shows
 // them filled in; README.md's Configuration section documents them.
 
+import { existsSync } from 'node:fs';
 import type { Globals, Health, Link, Mqtt } from './types.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/config/wanbond';
+/** Where the Debian/Ubuntu package puts the concentrator's config (no /etc/config there). */
+export const CONCENTRATOR_CONFIG_PATH = '/etc/wanbond/wanbond';
+
+/** The config file when none is named: OpenWrt's, else the concentrator package's if only that exists. */
+export function defaultConfigPath(exists: (p: string) => boolean = existsSync): string {
+  if (!exists(DEFAULT_CONFIG_PATH) && exists(CONCENTRATOR_CONFIG_PATH)) return CONCENTRATOR_CONFIG_PATH;
+  return DEFAULT_CONFIG_PATH;
+}
 export const KEY_DIR = '/etc/wanbond/keys';
 export const MAX_LINKS = 16;
 export const LINK_NAME_MAX = 12;

@@ -8,7 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfigFile, loadConfigText, formatConfigError } from '../../src/config/load.ts';
-import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
+import { SECTIONS } from '../../src/config/schema.ts';
+import { configToDocument } from '../../src/config/print.ts';
+import { defaultConfigPath, GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
 
 const VALID = 'test/fixtures/config/valid';
 const INVALID = 'test/fixtures/config/invalid';
@@ -62,6 +64,14 @@ test('the shipped default is valid, disabled, and check-config exits 0 on it', (
   const config = load(readFileSync(SHIPPED, 'utf8'));
   assert.equal(config.globals.enabled, false);
   assert.deepEqual(config.health, HEALTH_DEFAULTS);
+});
+
+test("the concentrator package's shipped default is valid too, and found when /etc/config is not there", () => {
+  const r = cli('--config', 'files/etc/wanbond/wanbond');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(defaultConfigPath(() => false), '/etc/config/wanbond');
+  assert.equal(defaultConfigPath((p) => p === '/etc/wanbond/wanbond'), '/etc/wanbond/wanbond');
+  assert.equal(defaultConfigPath(() => true), '/etc/config/wanbond');
 });
 
 test('the full router and concentrator examples are valid (exit 0)', () => {
@@ -248,4 +258,32 @@ test('booleans take every spelling OpenWrt accepts', () => {
   for (const [s, b] of [['1', true], ['yes', true], ['on', true], ['true', true], ['enabled', true], ['0', false], ['no', false], ['off', false], ['false', false], ['disabled', false]] as const) {
     assert.equal(load(`config globals\n\toption nat '${s}'\n`).globals.nat, b, s);
   }
+});
+
+test('README documents every option, and the defaults it states are the real ones', () => {
+  const readme = readFileSync('README.md', 'utf8');
+  for (const [type, spec] of Object.entries(SECTIONS)) {
+    assert.ok(readme.includes(`config ${type}`), `README lacks config ${type}`);
+    for (const option of Object.keys(spec.options)) assert.ok(readme.includes(`\`${option}\``), `README lacks ${type}.${option}`);
+  }
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+  const stated = new Map<string, string>();
+  let table = '';
+  for (const line of section.split('\n')) {
+    const head = /^\*\*`config (\w+)/.exec(line);
+    if (head) table = head[1]!;
+    const row = /^\| `(\w+)` \| `([^`]*)` \|/.exec(line);
+    if (row && table) stated.set(`${table}.${row[1]}`, row[2]!);
+  }
+  const printed = configToDocument(load(`config link 'x'\n\toption interface x\n`));
+  let compared = 0;
+  for (const s of printed.sections) {
+    for (const o of s.options) {
+      const claim = stated.get(`${s.type}.${o.name}`);
+      if (claim === undefined || o.kind !== 'option') continue;
+      assert.equal(claim.replace('<name>', s.name), o.value, `README default of ${s.type}.${o.name}`);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 20, `only ${compared} defaults compared`);
 });
