@@ -135,3 +135,15 @@ test('ha_discovery off: what an earlier run announced is taken back', async (t) 
   // States are still published without discovery.
   await w.waitFor((s) => s.topic === `${PREFIX}/link/lte1/state`, 20_000, 'state');
 });
+
+test('Home Assistant restarts (homeassistant/status online): discovery and states are sent again', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.dispose());
+  const api = new AgentApiDouble(statusWith([linkStatus('lte1')]));
+  const { w, h } = await runUntilAnnounced(broker.url, api, `${HA}/sensor/${NODE}/link_lte1_rtt/config`, { interval: 3600 });
+  t.after(() => h.stop());
+  t.after(() => w.close());
+  const before = w.on(`${HA}/sensor/${NODE}/link_lte1_rtt/config`).length;
+  await w.client.publishAsync(`${HA}/status`, 'online', { qos: 1 });
+  await w.waitForCount((s) => s.topic === `${HA}/sensor/${NODE}/link_lte1_rtt/config`, before + 1, 20_000, 'discovery sent again');
+});
