@@ -1,0 +1,288 @@
+// Guest side of `make bench`: builds the lab from a profile, checks the CPU is not the limit,
+// measures the plain balance-rr baseline and wanbond's steering on the same lab, runs the cut /
+// spike / flap scenarios, and writes every figure (each measured `reps` times) as the result.
+// Usage (through runInLab): scenario.ts <profile.json> <reps>
+import { join } from 'node:path';
+import { loadProfile, sumDownKbit, sumUpKbit } from '../lab/profile.ts';
+import { log, writeResult } from '../lab/scenario.ts';
+import { buildTopology, type Lab, type SpawnedProcess } from '../lab/topology.ts';
+import { REPO_ROOT } from '../lab/run.ts';
+import { HEALTH_DEFAULTS } from '../src/config/defaults.ts';
+import { pathsFor } from '../src/steer/paths.ts';
+import { extraDelays } from '../src/steer/delay.ts';
+import { buildPlane, gretapDev, pinLinks, probeConc, probeRouter, removePlane, type KernelPlaneOptions } from './kernel-dataplane.ts';
+import type { AgentSpec } from './kernel-agent.ts';
+import { bytesAtEnd, longestGap, median, spikeRecovery, voipAliveAtEnd, voipLostSeconds } from './metrics.ts';
+import type { VoipTrace } from './voip.ts';
+
+const profilePath = process.argv[2] ?? join(REPO_ROOT, 'bench', 'profiles', 'hetero-3.json');
+const reps = Math.max(1, Number(process.argv[3] ?? 3));
+const profile = loadProfile(profilePath);
+const sumDown = sumDownKbit(profile);
+const sumUp = sumUpKbit(profile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface Out {
+  profile: typeof profile;
+  sum_down_kbit: number;
+  sum_up_kbit: number;
+  reps: number;
+  cpu: { tunnel_kbit: number; needed_kbit: number; ok: boolean; timer_lag_p95_ms?: number };
+  baseline: Record<string, number>;
+  variants: Record<string, Record<string, number>>;
+  results: Record<string, number | boolean> | null;
+  runs: Record<string, unknown[]>;
+  refused?: string;
+  error?: string;
+}
+const out: Out = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, variants: {}, results: null, runs: {} };
+
+async function repeat(name: string, f: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    try {
+      xs.push(await f());
+    } catch (e) {
+      log(`${name}: run failed: ${(e as Error).message}`);
+      xs.push(0);
+    }
+  }
+  out.runs[name] = xs.map(r3);
+  log(`${name}: ${xs.map((x) => x.toFixed(3)).join(' ')} -> median ${median(xs).toFixed(3)}`);
+  return r3(median(xs));
+}
+
+const down = (lab: Lab, parallel = 1) => async () =>
+  (await lab.iperf('lan', { seconds: 10, reverse: true, parallel, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown;
+const up = (lab: Lab) => async () => (await lab.iperf('lan', { seconds: 10, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumUp;
+
+function planOptions(steered: boolean, equalise: boolean): KernelPlaneOptions {
+  const ls = profile.links;
+  if (!steered) return { paths: ls.map(() => 1), extraRouter: ls.map(() => 0), extraConc: ls.map(() => 0), mode: 'balance-rr' };
+  const paths = pathsFor(ls.map((l) => l.rate_down_kbit));
+  const eq = (rate: (l: (typeof ls)[number]) => number) =>
+    equalise ? extraDelays(ls.map((l) => ({ owd_ms: l.delay_ms, capacity_kbit: rate(l) }))) : ls.map(() => 0);
+  return { paths, extraRouter: eq((l) => l.rate_up_kbit), extraConc: eq((l) => l.rate_down_kbit), mode: 'balance-rr' };
+}
+
+/** wanbond's health monitor + steering at both ends of the kernel plane. */
+function startAgents(lab: Lab, o: KernelPlaneOptions, equalise: boolean): { router: SpawnedProcess; conc: SpawnedProcess } {
+  const agent = join(REPO_ROOT, 'dist', 'bench', 'kernel-agent.mjs'); // bench/bundle.ts
+  const links = (side: 'router' | 'concentrator'): AgentSpec['links'] =>
+    lab.links.map((l) => {
+      const n = l.index + 1;
+      const gretaps = Array.from({ length: o.paths[l.index] ?? 1 }, (_, p) => gretapDev(n, p + 1));
+      const r = side === 'router';
+      return {
+        key: l.name, name: l.name, id: n,
+        local: r ? probeRouter(n) : probeConc(n), peer: r ? probeConc(n) : probeRouter(n),
+        role: 'active', enabled: true,
+        tx_rate_kbit: r ? l.profile.rate_up_kbit : l.profile.rate_down_kbit,
+        rx_rate_kbit: r ? l.profile.rate_down_kbit : l.profile.rate_up_kbit,
+        rx_devs: gretaps, gretaps,
+      };
+    });
+  const spec = (role: AgentSpec['role']): string => JSON.stringify({ role, health: HEALTH_DEFAULTS, links: links(role), equalise } satisfies AgentSpec);
+  return {
+    router: lab.spawn('router', ['node', agent, spec('router')]),
+    conc: lab.spawn(lab.conc.ns, ['node', agent, spec('concentrator')]),
+  };
+}
+
+interface AgentLine { kind: string; at: number; link?: string; from?: string; to?: string; members?: string[]; reason?: string }
+const lines = (p: SpawnedProcess): AgentLine[] =>
+  p.output().split('\n').filter((s) => s.startsWith('{')).map((s) => { try { return JSON.parse(s) as AgentLine; } catch { return { kind: 'bad', at: 0 }; } });
+
+async function waitAllIn(p: SpawnedProcess, n: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const applied = lines(p).filter((l) => l.kind === 'applied');
+    if (applied.length && applied[applied.length - 1]!.members!.length === n) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+async function voip(lab: Lab, seconds: number): Promise<VoipTrace> {
+  const r = await lab.exec('lan', ['node', join(REPO_ROOT, 'dist', 'bench', 'voip.mjs'), lab.server.address, String(lab.server.udpEchoPort), String(seconds)], { timeoutMs: (seconds + 60) * 1000 });
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as VoipTrace;
+}
+
+interface Flow { raw: unknown; ok: boolean; error?: string }
+async function tcpFlow(lab: Lab, seconds: number): Promise<Flow> {
+  try {
+    const r = await lab.iperf('lan', { seconds, reverse: true, extra: ['-i', '0.1'] });
+    return { raw: r.raw, ok: true };
+  } catch (e) {
+    return { raw: null, ok: false, error: (e as Error).message };
+  }
+}
+
+/** A TCP download and the VoIP stream for `seconds`; `disturb` runs meanwhile, from t=0 of both. */
+async function underLoad(lab: Lab, seconds: number, disturb: (t0: number) => Promise<void>) {
+  const t0 = Date.now();
+  const [flow, trace] = await Promise.all([tcpFlow(lab, seconds), voip(lab, seconds), disturb(t0)]);
+  return { flow, trace, t0 };
+}
+
+async function scenarios(lab: Lab, agents: { router: SpawnedProcess }): Promise<Record<string, number | boolean>> {
+  const victim = 0; // the largest link: losing it hurts most
+  const name = lab.links[victim]!.name;
+  const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [];
+  let survived = true;
+  for (let i = 0; i < reps; i++) {
+    let cutAt = 0;
+    const cut = await underLoad(lab, 24, async (t0) => {
+      await sleep(8000);
+      cutAt = Date.now();
+      await lab.setLink(victim, { loss_pct: 100 });
+      await sleep(8000);
+      await lab.resetLink(victim);
+    });
+    const gap = cut.flow.ok ? longestGap(cut.flow.raw, 2) : 24;
+    const alive = cut.flow.ok && bytesAtEnd(cut.flow.raw, 3) > 0;
+    survived &&= alive;
+    gaps.push(gap);
+    udpLost.push(voipLostSeconds(cut.trace, cut.t0 + 1000, cut.t0 + 21_000));
+    log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s (cut at +${((cutAt - cut.t0) / 1000).toFixed(1)} s)`);
+    await sleep(3000);
+
+    let spikeAt = 0, spikeEnd = 0;
+    const spike = await underLoad(lab, 34, async () => {
+      await sleep(8000);
+      spikeAt = Date.now();
+      await lab.setLink(victim, { delay_ms: lab.links[victim]!.profile.delay_ms + 1500 });
+      await sleep(20_000);
+      spikeEnd = Date.now();
+      await lab.resetLink(victim);
+    });
+    spikes.push(spikeRecovery(spike.trace, spikeAt, spikeEnd));
+    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s`);
+    await sleep(3000);
+
+    let flapStart = 0, flapEnd = 0;
+    const flap = await underLoad(lab, 30, async () => {
+      await sleep(5000);
+      flapStart = Date.now();
+      for (let k = 0; k < 5; k++) {
+        await lab.setLink(victim, { loss_pct: 100 });
+        await sleep(2000);
+        await lab.resetLink(victim);
+        await sleep(2000);
+      }
+      flapEnd = Date.now();
+    });
+    const lost = Number(!(flap.flow.ok && bytesAtEnd(flap.flow.raw, 3) > 0)) + Number(!voipAliveAtEnd(flap.trace, 3));
+    flapLost.push(lost);
+    const ev = lines(agents.router).filter((l) => l.kind === 'link' && l.link === name && l.at >= flapStart && l.at <= flapEnd + 1000);
+    const leaves = ev.filter((l) => l.from === 'up').length;
+    const joins = ev.filter((l) => l.to === 'up').length;
+    flapMoves.push(Math.max(leaves, joins));
+    log(`flap ${i + 1}: sessions lost ${lost}, ${name} left ${leaves}x and rejoined ${joins}x in 5 flaps`);
+    await sleep(5000);
+  }
+  out.runs['cut_max_gap_s'] = gaps;
+  out.runs['cut_udp_lost_s'] = udpLost;
+  out.runs['spike_recovery_s'] = spikes;
+  out.runs['flap_sessions_lost'] = flapLost;
+  out.runs['flap_leaves_max'] = flapMoves;
+  return {
+    cut_max_gap_s: median(gaps),
+    cut_tcp_survived: survived,
+    cut_udp_lost_s: median(udpLost),
+    spike_recovery_s: median(spikes),
+    flap_sessions_lost: Math.max(...flapLost),
+    flap_moves_per_5: Math.max(...flapMoves),
+  };
+}
+
+/** How late a 10 ms timer fires in the guest (p95, ms): a starved guest delays probes and agents. */
+async function timerLag(): Promise<number> {
+  const lags: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    await sleep(10);
+    lags.push(performance.now() - t - 10);
+  }
+  lags.sort((a, b) => a - b);
+  return Math.round(lags[94]!);
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const lab = await buildTopology(profile);
+  log(`topology built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  await pinLinks(lab);
+  try {
+    // 1. The CPU must not be the limit: unshaped tunnel throughput >= 2x the profile's sum.
+    await buildPlane(lab, planOptions(false, false));
+    for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
+    const cpu = (await lab.iperf('lan', { seconds: 5, reverse: true, parallel: 4, extra: ['-O', '1'] })).bitsPerSecond / 1000;
+    for (const l of lab.links) await lab.resetLink(l);
+    const needed = 2 * Math.max(sumDown, sumUp);
+    const lag = await timerLag();
+    out.cpu = { tunnel_kbit: Math.round(cpu), needed_kbit: needed, ok: cpu >= needed, timer_lag_p95_ms: lag };
+    log(`cpu check: unshaped tunnel ${Math.round(cpu)} kbit/s, need ${needed}; timer lag p95 ${lag} ms${lag > 50 ? ' (busy machine: timing figures suffer)' : ''}`);
+    if (!out.cpu.ok) {
+      out.refused = `the lab's CPU is the limit: unshaped tunnel throughput ${Math.round(cpu)} kbit/s < 2 x ${Math.max(sumDown, sumUp)} kbit/s`;
+      return;
+    }
+
+    // 2. The best link alone, straight through its modem (no tunnel).
+    const best = [...lab.links].sort((a, b) => b.profile.rate_down_kbit - a.profile.rate_down_kbit)[0]!;
+    const bestRatio = await repeat('best_link_ratio', async () =>
+      (await lab.iperf('router', { seconds: 10, reverse: true, bind: best.address, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown);
+
+    // 3. Baseline: the seed article's plain balance-rr bond, one gretap per link, no controller.
+    out.baseline = {
+      single_flow_down_ratio: await repeat('baseline.single_flow_down_ratio', down(lab)),
+      multi_flow_down_ratio: await repeat('baseline.multi_flow_down_ratio', down(lab, 8)),
+      single_flow_up_ratio: await repeat('baseline.single_flow_up_ratio', up(lab)),
+      best_link_ratio: bestRatio,
+    };
+
+    // 4. Steering variants without the agent (what the kernel can do with known rates).
+    for (const [vname, eq] of [['weighted', false], ['weighted+equalised', true]] as const) {
+      await removePlane(lab);
+      await buildPlane(lab, planOptions(true, eq));
+      out.variants[vname] = {
+        single_flow_down_ratio: await repeat(`${vname}.single_flow_down_ratio`, down(lab)),
+        single_flow_up_ratio: await repeat(`${vname}.single_flow_up_ratio`, up(lab)),
+      };
+    }
+
+    // 5. wanbond's health + steering driving the kernel plane, and the scenarios.
+    const equalise = process.env['BENCH_EQUALISE'] !== '0';
+    await removePlane(lab);
+    const o = planOptions(true, false); // the agents set the delays themselves
+    await buildPlane(lab, o);
+    const agents = startAgents(lab, o, equalise);
+    const allIn = await waitAllIn(agents.router, lab.links.length, 120_000) && (await waitAllIn(agents.conc, lab.links.length, 60_000));
+    log(`agents up, every link in the bond: ${allIn}`);
+    if (!allIn) log(agents.router.output().slice(-2000));
+    const res: Record<string, number | boolean> = {
+      single_flow_down_ratio: await repeat('single_flow_down_ratio', down(lab)),
+      multi_flow_down_ratio: await repeat('multi_flow_down_ratio', down(lab, 8)),
+      single_flow_up_ratio: await repeat('single_flow_up_ratio', up(lab)),
+      best_link_ratio: bestRatio,
+    };
+    Object.assign(res, await scenarios(lab, agents));
+    out.results = res;
+    await agents.router.stop();
+    await agents.conc.stop();
+    out.runs['agent_router_tail'] = [agents.router.output().slice(-3000)];
+  } finally {
+    await lab.destroy().catch(() => undefined);
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  out.error = (e as Error).stack ?? String(e);
+  log(`error: ${out.error}`);
+  process.exitCode = 1;
+}
+writeResult(out);
+process.exit(process.exitCode ?? 0);
