@@ -2,6 +2,7 @@
 // (a TypeScript file, through tsx) inside it and returns its console output and the JSON it wrote.
 // Every boot gets its own temp dir (umid, uml_dir, job file, result file), so labs run side by side.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +42,15 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const INIT = join(REPO_ROOT, 'lab', 'init.sh');
 const BOOT_GRACE_SEC = 45;
 
+function memoryDir(fallback: string): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return fallback;
+  }
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -74,11 +84,12 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
       `init=${INIT}`, 'con=null', 'con0=null,fd:1', 'ssl=null',
       `WANBOND_LAB_DIR=${dir}`,
     ];
-    // The memory file of UML goes to TMPDIR: keep it in the boot dir too.
+    // UML backs the guest's memory with a file in TMPDIR: on disk every page the guest touches
+    // is written back, so put it on tmpfs (/dev/shm) where there is one.
     const child = spawn('linux.uml', argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      env: { ...process.env, TMPDIR: dir },
+      env: { ...process.env, TMPDIR: memoryDir(dir) },
     });
     let output = '';
     const onData = (b: Buffer): void => {
