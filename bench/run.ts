@@ -6,6 +6,7 @@ import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { runInLab, REPO_ROOT } from '../lab/run.ts';
 import { bundleBenchTools } from './bundle.ts';
+import type { BenchDetail } from './detail.ts';
 
 const RESULT_KEYS = [
   'single_flow_down_ratio', 'multi_flow_down_ratio', 'single_flow_up_ratio', 'best_link_ratio',
@@ -25,18 +26,6 @@ const FLOORS: Record<string, { op: '>=' | '<=' | '=='; v: number | boolean; only
   flap_moves_per_5: [{ op: '<=', v: 5 }],
 };
 
-interface Detail {
-  profile: unknown;
-  sum_down_kbit: number;
-  reps: number;
-  cpu: { tunnel_kbit: number; needed_kbit: number; ok: boolean; timer_lag_p95_ms?: number };
-  baseline: Record<string, number>;
-  variants: Record<string, Record<string, number>>;
-  results: Record<string, number | boolean> | null;
-  runs: Record<string, unknown[]>;
-  refused?: string;
-  error?: string;
-}
 
 function verdict(key: string, v: number | boolean | undefined, profile: string): string {
   const fs = (FLOORS[key] ?? []).filter((f) => !f.only || f.only === profile);
@@ -45,7 +34,7 @@ function verdict(key: string, v: number | boolean | undefined, profile: string):
   return `${ok ? 'meets' : 'MISSES'} ${fs.map((f) => `${f.op} ${f.v}`).join(' ')}`;
 }
 
-function table(name: string, d: Detail): string {
+function table(name: string, d: BenchDetail): string {
   const rows: string[][] = [['figure', 'wanbond', 'plain balance-rr', ...Object.keys(d.variants), 'floor']];
   const keys = [...RESULT_KEYS.slice(0, 4), 'cut_max_gap_s', 'cut_tcp_survived', 'cut_udp_lost_s', 'spike_recovery_s', 'flap_sessions_lost', 'flap_moves_per_5'];
   for (const k of keys) {
@@ -75,7 +64,7 @@ async function main(): Promise<number> {
       timeoutSec: 900 + reps * 600,
       onOutput: (s) => { for (const line of s.split('\n')) if (line.startsWith('[lab')) console.log(`  ${line}`); },
     });
-    const d = r.result as Detail | null;
+    const d = r.result as BenchDetail | null;
     if (!d || d.error || !d.results) {
       console.error(`bench: ${name}: ${d?.refused ?? d?.error ?? `no result (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''})`}`);
       if (!d) console.error(r.output.slice(-3000));

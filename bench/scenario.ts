@@ -14,6 +14,7 @@ import { buildPlane, gretapDev, pinLinks, probeConc, probeRouter, removePlane, t
 import type { AgentSpec } from './kernel-agent.ts';
 import { bytesAtEnd, longestGap, median, spikeRecovery, voipAliveAtEnd, voipLostSeconds } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
+import type { BenchDetail } from './detail.ts';
 
 const profilePath = process.argv[2] ?? join(REPO_ROOT, 'bench', 'profiles', 'hetero-3.json');
 const reps = Math.max(1, Number(process.argv[3] ?? 3));
@@ -23,20 +24,7 @@ const sumUp = sumUpKbit(profile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-interface Out {
-  profile: typeof profile;
-  sum_down_kbit: number;
-  sum_up_kbit: number;
-  reps: number;
-  cpu: { tunnel_kbit: number; needed_kbit: number; ok: boolean; timer_lag_p95_ms?: number };
-  baseline: Record<string, number>;
-  variants: Record<string, Record<string, number>>;
-  results: Record<string, number | boolean> | null;
-  runs: Record<string, unknown[]>;
-  refused?: string;
-  error?: string;
-}
-const out: Out = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, variants: {}, results: null, runs: {} };
+const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, variants: {}, results: null, runs: {} };
 
 async function repeat(name: string, f: () => Promise<number>): Promise<number> {
   const xs: number[] = [];
