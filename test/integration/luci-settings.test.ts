@@ -4,6 +4,7 @@
 // (src/config/load.ts) over the committed file.
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { formatConfigError, loadConfigText } from '../../src/config/load.ts';
 import { artifactPath, fixture, startRig, type Rig } from '../doubles/luci/browser.ts';
@@ -197,3 +198,54 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
 });
 
 declare const L: { require(name: string): Promise<{ declare(o: object): (...a: unknown[]) => Promise<unknown> }> };
+
+describe('LuCI settings page on a fresh install', { timeout: 120_000 }, () => {
+  // the config the wanbond package ships: valid, disabled, no concentrator, no link
+  const SHIPPED = readFileSync(new URL('../../files/etc/config/wanbond', import.meta.url), 'utf8');
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig({ uci: { wanbond: SHIPPED } });
+    rig.agent.reloadCheck = () => {
+      const r = loadConfigText(rig.harness.uci.text('wanbond'), '/etc/config/wanbond');
+      return r.ok ? { ok: true } : { ok: false, errors: r.errors.map(formatConfigError) };
+    };
+  });
+  after(async () => {
+    await rig?.close();
+  });
+
+  it('sets wanbond up from nothing: refuses to enable it half-configured, then applies a config the agent accepts', async () => {
+    const page = await open(rig, 'root');
+    assert.equal(await field(page, 'concentrator', 'host').inputValue(), '');
+    assert.match((await page.textContent('#cbi-wanbond-link')) ?? '', /This section contains no values yet/);
+
+    await page.check('[id="widget.cbid.wanbond.globals.enabled"]');
+    assert.equal(await field(page, 'concentrator', 'host').getAttribute('data-tooltip'), 'Required once wanbond is enabled');
+    assert.match((await field(page, 'globals', 'enabled').getAttribute('data-tooltip')) ?? '', /needs at least one enabled link/);
+    await page.click('.cbi-page-actions .cbi-button-apply');
+    await page.waitForSelector('body.modal-overlay-active .modal', WAIT);
+    assert.match((await page.textContent('.modal')) ?? '', /contains an invalid input value/);
+    assert.deepEqual(rig.harness.reloadTriggers, [], 'nothing applied');
+    await page.click('.modal .cbi-button');
+
+    await type(field(page, 'concentrator', 'host'), 'vpn.example.net');
+    await type(field(page, 'concentrator', 'public_key'), 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=');
+    await type(field(page, 'concentrator', 'site'), 'home');
+    await type(field(page, 'concentrator', 'subnet'), '10.213.7.0/24');
+    await page.fill('#cbi-wanbond-link .cbi-section-create-name', 'fibre');
+    await page.click('#cbi-wanbond-link .cbi-button-add');
+    await page.waitForSelector('[data-section-id="fibre"]', WAIT);
+    await page.selectOption('[id="widget.cbid.wanbond.fibre.interface"]', 'wan');
+    assert.equal(await page.$$eval('.cbi-value:not(.hidden) .cbi-input-invalid', (e) => e.length), 0);
+
+    await page.click('.cbi-page-actions .cbi-button-apply');
+    await page.waitForFunction(() => /Configuration changes applied/.test(document.querySelector('.modal')?.textContent ?? ''), null, WAIT);
+    const loaded = loadConfigText(rig.harness.uci.text('wanbond'), '/etc/config/wanbond');
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map(formatConfigError).join('\n'));
+    assert.equal(loaded.config.globals.enabled, true);
+    assert.deepEqual(loaded.config.concentrator, { host: 'vpn.example.net', port: 51820, public_key: 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=', site: 'home', subnet: '10.213.7.0/24' });
+    assert.deepEqual(loaded.config.links.map((l) => [l.name, l.id, l.interface, l.enabled]), [['fibre', 1, 'wan', true]]);
+    // the shipped comments are gone (rpcd rewrites the file, as on a router) but health and mqtt are kept
+    assert.equal(loaded.config.health.up, 10);
+  });
+});

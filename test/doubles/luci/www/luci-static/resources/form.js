@@ -402,7 +402,7 @@ var CBIAbstractValue = CBIAbstractElement.extend({
 	parse: function(section_id) {
 		var active = this.isActive(section_id), title = this.stripTags(this.title).trim() || this.option;
 		if (active) {
-			this.triggerValidation(section_id);
+			/* as LuCI: the widget's last validation result counts (it validates on input) */
 			if (!this.isValid(section_id))
 				return Promise.reject(new TypeError(_('Option "%s" contains an invalid input value.').format(title) + ' ' + this.getValidationError(section_id)));
 			var cval = this.cfgvalue(section_id), fval = this.formvalue(section_id);
@@ -446,6 +446,10 @@ var CBIAbstractValue = CBIAbstractElement.extend({
 				this.description ? E('div', { 'class': 'cbi-value-description' }, [ this.description ]) : ''
 			])
 		]);
+		if (typeof this.onchange == 'function')
+			node.addEventListener('widget-change', L.bind(function(ev) {
+				this.onchange.call(this, ev, section_id, ev.detail ? ev.detail.value : this.formvalue(section_id));
+			}, this));
 		return node;
 	}
 });

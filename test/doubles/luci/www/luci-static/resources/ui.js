@@ -98,7 +98,7 @@ var UIElement = baseclass.extend({
 		events.forEach(function(evname) {
 			target.addEventListener(evname, function() {
 				self.triggerValidation();
-				self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+				self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
 			});
 		});
 	},
@@ -185,7 +185,7 @@ var UIDynamicList = UIElement.extend({
 			self.input.value = '';
 			self.redraw();
 			self.triggerValidation();
-			self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+			self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
 		};
 		this.input.addEventListener('keydown', function(ev) { if (ev.key == 'Enter') { ev.preventDefault(); add(); } });
 		var node = E('div', { 'class': 'cbi-dynlist' }, [
@@ -205,7 +205,7 @@ var UIDynamicList = UIElement.extend({
 					ev.preventDefault();
 					self.items.splice(i, 1);
 					self.redraw();
-					self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
+					self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
 				} }, [ '\u00d7' ])
 			]);
 		}));

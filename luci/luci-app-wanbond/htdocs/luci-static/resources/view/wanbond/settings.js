@@ -96,12 +96,47 @@ return view.extend({
 		m = new form.Map('wanbond', _('WAN Bonding'),
 			_('Bond several internet links into one: each link carries a WireGuard tunnel to your concentrator, and the tunnels form one bond. Settings take effect on Save & Apply.'));
 
+		// The shipped config has no concentrator section (and a user may have deleted others):
+		// create the singletons locally so the form can fill them; they are saved with the rest.
+		[ 'globals', 'concentrator', 'health', 'mqtt' ].forEach(function(name) {
+			if (!uci.get('wanbond', name))
+				uci.add('wanbond', name, name);
+		});
+
+		var links = null, enabledNow = function() {
+			var e = m.lookupOption('enabled', 'globals');
+			return e ? e[0].formvalue('globals') == '1' : uci.get('wanbond', 'globals', 'enabled') == '1';
+		};
+
+		// As the agent: an enabled router needs the concentrator's values and an enabled link.
+		var neededWhenEnabled = function(rule) {
+			return function(section_id, value) {
+				if (value == null || value === '')
+					return enabledNow() ? _('Required once wanbond is enabled') : true;
+				return rule(String(value));
+			};
+		};
+
 		/* Global */
 		s = m.section(form.NamedSection, 'globals', 'globals', _('General'));
 
-		o = s.option(form.Flag, 'enabled', _('Enabled'), _('Run the wanbond agent (off by default until the concentrator is set up).'));
+		o = s.option(form.Flag, 'enabled', _('Enabled'), _('Run the wanbond agent (off by default until the concentrator and a link are set up).'));
 		o.default = o.disabled;
 		o.rmempty = false;
+		o.validate = function(section_id, value) {
+			if (value != '1' || !links)
+				return true;
+			var on = links.cfgsections().filter(function(sid) { return links.formvalue(sid, 'enabled') != '0'; });
+			return on.length ? true : _('An enabled router needs at least one enabled link (add one under Links)');
+		};
+		// what is required depends on this switch: check those fields again when it flips
+		o.onchange = function(ev, section_id, value) {
+			[ 'host', 'public_key', 'site', 'subnet' ].forEach(function(name) {
+				var c = m.lookupOption(name, 'concentrator');
+				if (c)
+					c[0].triggerValidation('concentrator');
+			});
+		};
 
 		o = s.option(form.ListValue, 'mode', _('Bonding mode'),
 			_('balance-rr spreads every packet over all links (fastest for one download); active-backup uses one link at a time; balance-xor keeps each flow on one link; broadcast sends everything over every link (lowest loss, no extra speed).'));
@@ -145,28 +180,24 @@ return view.extend({
 
 		o = s.option(form.Value, 'host', _('Host'));
 		o.placeholder = 'vpn.example.net';
-		o.rmempty = false;
-		o.validate = check(validate.host);
+		o.validate = neededWhenEnabled(validate.host);
 
 		o = s.option(form.Value, 'port', _('Port'));
 		o.placeholder = '51820';
 		o.validate = check(validate.port, true);
 
 		o = s.option(form.Value, 'public_key', _('Public key'), _('The concentrator\'s WireGuard public key.'));
-		o.rmempty = false;
-		o.validate = check(validate.wgKey);
+		o.validate = neededWhenEnabled(validate.wgKey);
 
 		o = s.option(form.Value, 'site', _('Site name'));
-		o.rmempty = false;
-		o.validate = check(validate.siteName);
+		o.validate = neededWhenEnabled(validate.siteName);
 
 		o = s.option(form.Value, 'subnet', _('Tunnel subnet'), _('The /24 this site uses inside the tunnels, the same as on the concentrator.'));
 		o.placeholder = '10.213.7.0/24';
-		o.rmempty = false;
-		o.validate = check(validate.subnet24);
+		o.validate = neededWhenEnabled(validate.subnet24);
 
 		/* Links */
-		s = m.section(form.TypedSection, 'link', _('Links'),
+		s = links = m.section(form.TypedSection, 'link', _('Links'),
 			_('One entry per internet link (modem, DSL, Starlink…), each a network interface with its own gateway. Names: 1 to 12 letters, digits or _. A backup link joins the bond only when no active link is usable; the weight (1-100) and the optional rates (kbit/s) share traffic between links; the link number (1-16) must be unique and never change, it numbers the tunnel on both ends.'));
 		s.addremove = true;
 		s.anonymous = false;
@@ -174,6 +205,8 @@ return view.extend({
 
 		s.handleAdd = function(ev, name) {
 			var ok = validate.linkName(name);
+			if (ok === true && uci.get('wanbond', name))
+				ok = _('There is already a section named %s').format(name);
 			if (ok !== true) {
 				ui.addNotification(null, E('p', {}, [ ok ]), 'danger');
 				return Promise.resolve();
@@ -186,7 +219,15 @@ return view.extend({
 			uci.add('wanbond', 'link', name);
 			uci.set('wanbond', name, 'id', String(id));
 			uci.set('wanbond', name, 'enabled', '1');
-			return this.map.save(null, true);
+			// a link is what "enabled" may have been missing
+			var e = m.lookupOption('enabled', 'globals');
+			if (e)
+				e[0].triggerValidation('globals');
+			// adding saves the form: say so when other fields stop it
+			return this.map.save(null, true).catch(function(err) {
+				uci.remove('wanbond', name);
+				ui.addNotification(null, E('p', {}, [ _('Correct the fields marked in red first: %s').format(err.message) ]), 'danger');
+			});
 		};
 
 		o = s.option(form.Flag, 'enabled', _('Enabled'));
