@@ -64,7 +64,7 @@ function fmtSince(since) {
 	if (!since)
 		return '-';
 	var ago = Math.max(0, Math.floor(Date.now() / 1000 - since));
-	return E('span', { 'title': new Date(since * 1000).toLocaleString() }, [ _('%t ago').format(ago) ]);
+	return E('span', { 'title': new Date(since * 1000).toLocaleString() }, [ (ago < 60 ? _('%d s ago') : _('%t ago')).format(ago) ]);
 }
 
 // What a person wants to know first: can traffic flow, and how much of the bond is left.
@@ -139,11 +139,11 @@ return view.extend({
 	},
 
 	// One SVG line chart: a line per link (and an optional dashed second series), time on x.
-	// The time axis grows with the page's age from one minute up to HISTORY_SECONDS.
+	// The time axis grows with the page's age, from 10 s up to HISTORY_SECONDS.
 	renderChart: function(id, title, series, fmt) {
 		var W = 600, H = 190, L = 8, R = 8, T = 26, B = 22,
 		    now = Date.now() / 1000, max = 0, names = {}, self = this,
-		    span = this.history.length ? Math.min(HISTORY_SECONDS, Math.max(60, now - this.history[0].t)) : 60;
+		    span = this.history.length ? Math.min(HISTORY_SECONDS, Math.max(10, now - this.history[0].t)) : 10;
 
 		this.history.forEach(function(s) {
 			for (var n in s.links) {
