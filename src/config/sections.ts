@@ -39,8 +39,12 @@ export function lineOf(rec: SectionRecord, option: string): number {
   return e ? entryLine(e) : rec.section.line;
 }
 
+/** mwan3's tracking options: wanbond has no equivalent to set, it probes inside each tunnel. */
+const MWAN3_TRACKING = ['track_ip', 'track_method', 'reliability', 'count', 'timeout', 'size', 'max_ttl', 'check_quality', 'flush_conntrack', 'initial_state', 'family'];
+
 /** ` (it belongs in 'config x')` when another section type has that option. */
 function elsewhere(option: string): string {
+  if (MWAN3_TRACKING.includes(option)) return ` (an mwan3 option: wanbond probes each link inside its own tunnel; thresholds are in 'config health')`;
   const owners = Object.entries(SECTIONS).filter(([, spec]) => spec.options[option]).map(([type]) => `'config ${type}'`);
   return owners.length ? ` (it belongs in ${owners.join(' or ')})` : '';
 }
@@ -51,7 +55,10 @@ export function readSections(doc: UciDocument, problems: Problems): Map<string, 
     const label = sectionLabel(doc, section);
     const spec = SECTIONS[section.type];
     if (!spec) {
-      problems.add(section.line, `unknown section type '${section.type}'${hint(section.type, Object.keys(SECTIONS))}`, label);
+      const mwan3 = ['interface', 'member', 'policy', 'rule'].includes(section.type)
+        ? ` (mwan3's '${section.type}' sections do not apply here: each WAN is a config link '<name>' with option interface)`
+        : '';
+      problems.add(section.line, `unknown section type '${section.type}'${hint(section.type, Object.keys(SECTIONS)) || mwan3}`, label);
       continue;
     }
     const rec: SectionRecord = { section, label, values: new Map(), present: new Set() };

@@ -152,3 +152,9 @@ test('a NUL byte is an error, not a silently truncated value', () => {
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.errors[0]!.line, 2);
 });
+
+test('a byte order mark is refused, as uci refuses it, with a message that says so', () => {
+  const r = parseUci('\uFEFFconfig globals g\n', 'f');
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.errors[0]!.message, /byte order mark/);
+});
