@@ -112,9 +112,13 @@ export interface UbusMessage extends UbusHeader {
   body: Buffer;
 }
 
-/** One frame: header + root attr wrapping the already-encoded attributes. */
+/**
+ * One frame: header + root attr wrapping the already-encoded attributes. Like ubus_send_msg it
+ * sends blob_raw_len(root) bytes: no padding after the root (receivers read exactly that much).
+ */
 export function encodeMessage(type: number, seq: number, peer: number, attrs: Buffer[]): Buffer {
-  const root = encodeAttr(0, Buffer.concat(attrs));
+  const body = Buffer.concat(attrs);
+  const root = encodeAttr(0, body).subarray(0, 4 + body.length);
   const out = Buffer.alloc(MSG_HDR_LEN + root.length);
   out.writeUInt8(0, 0);
   out.writeUInt8(type, 1);
