@@ -52,6 +52,12 @@ export interface MonitorOptions {
   port?: number;
   steer?: SteerOptions;
   readRxBytes?: (devs: string[]) => number | null;
+  /**
+   * No steering is emitted for this long after start (ms, default 5000) unless every link has a
+   * verdict: a restarted agent must not pull a working bond apart while its first probes are
+   * still in flight (a fresh WireGuard handshake alone can take seconds).
+   */
+  startupGraceMs?: number;
 }
 
 export interface LinkHealthStatus {
@@ -113,6 +119,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly log: Logger;
   private readonly readRx: (devs: string[]) => number | null;
   private disabledAtRun = new Set<string>();
+  private readonly startedAt: number;
 
   constructor(private o: MonitorOptions) {
     super();
@@ -120,6 +127,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     this.log = o.log ?? silentLogger;
     this.readRx = o.readRxBytes ?? sysfsRxBytes;
     this.fallbackT = new FallbackTracker(o.role === 'router' && o.fallback.enabled, o.fallback.timeout_s * 1000, this.clock());
+    this.startedAt = this.clock();
   }
 
   /** New config (thresholds, fallback); links keep their state. */
@@ -220,7 +228,10 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
 
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
     if (msg.t === 'reply') t.window.replied(msg.seq, at);
-    else t.peerCap = { rx_kbit: msg.rx_kbit, now_kbit: msg.now_kbit, ...(msg.paths !== undefined ? { paths: msg.paths } : {}) };
+    else {
+      t.peerCap = { rx_kbit: msg.rx_kbit, now_kbit: msg.now_kbit, ...(msg.paths !== undefined ? { paths: msg.paths } : {}) };
+      if (this.o.role === 'concentrator' && msg.backup !== undefined) t.spec = { ...t.spec, role: msg.backup ? 'backup' : 'active' };
+    }
   }
 
   /** One probe interval. Public so tests can drive a monitor without timers. */
@@ -256,7 +267,11 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
       if (bytes !== null) t.rx.sample(bytes, now);
       const paths = this.o.role === 'router' ? this.decision.links[t.spec.key]?.paths : undefined;
-      t.sock.send({ v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current), ...(paths ? { paths } : {}) });
+      const router = this.o.role === 'router';
+      t.sock.send({
+        v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
+        ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
+      });
     }
   }
 
@@ -301,6 +316,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     }
     this.memory = mem;
     const next: SteeringDecision = { links: mem.steering, fallback: this.fallbackT.decision.fallback, members: ts.members, reason: fb?.reason ?? ts.reason };
+    const settled = all.every((t) => t.sm.state !== 'down' || t.sm.reason !== 'starting: no probe answered yet');
+    if (!settled && now - this.startedAt < (this.o.startupGraceMs ?? 5000)) return;
     if (!sameSteering(next.links, this.decision.links) || next.fallback !== this.decision.fallback) {
       this.decision = next;
       this.emit('steering', next);

@@ -36,6 +36,8 @@ export const capacitySchema = z.strictObject({
   now_kbit: z.number().finite().nonnegative().max(10_000_000),
   /** Router only: gretaps it runs for the link; both ends must run the same number. */
   paths: z.number().int().min(1).max(16).optional(),
+  /** Router only: the link is a backup link (the concentrator has no link roles of its own). */
+  backup: z.boolean().optional(),
 });
 
 export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema]);
