@@ -175,6 +175,27 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
     assert.ok(loadConfigText(rig.harness.uci.text('wanbond'), 'wanbond').ok);
   });
 
+  it("shows the agent's answer even when it comes after LuCI's post-apply page reload", async () => {
+    const check = rig.agent.reloadCheck;
+    // an agent that takes 3 s to answer (LuCI reloads the page 1.5 s after applying)
+    rig.agent.reloadCheck = async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      return { ok: false, errors: ['/etc/config/wanbond:3: globals.mode: slow refusal for the test'] };
+    };
+    try {
+      const page = await open(rig, 'root');
+      await page.selectOption('[id="widget.cbid.wanbond.globals.mode"]', 'broadcast');
+      await page.evaluate(() => { (window as unknown as { beforeApply: boolean }).beforeApply = true; });
+      await page.click('.cbi-page-actions .cbi-button-apply');
+      await page.waitForFunction(
+        () => !(window as unknown as { beforeApply?: boolean }).beforeApply && /slow refusal/.test(document.querySelector('#wanbond-refused')?.textContent ?? ''),
+        null, { timeout: 20_000 });
+      assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'nothing left pending');
+    } finally {
+      rig.agent.reloadCheck = check;
+    }
+  });
+
   it('is read-only for a read-only user', async () => {
     const page = await open(rig, 'viewer');
     assert.equal(await page.locator('.cbi-page-actions .cbi-button-apply').isDisabled(), true);

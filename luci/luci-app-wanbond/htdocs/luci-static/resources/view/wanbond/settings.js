@@ -21,7 +21,8 @@ var callReload = rpc.declare({
 	method: 'reload'
 });
 
-var REFUSED_KEY = 'wanbond-reload-refused';
+var REFUSED_KEY = 'wanbond-reload-refused',
+    PENDING_KEY = 'wanbond-reload-pending';
 
 // The agent's defaults (src/config/defaults.ts), shown as placeholders and used by the rules
 // that compare two options when one of them is left empty.
@@ -61,18 +62,29 @@ return view.extend({
 		]);
 	},
 
-	handleSaveApply: function(ev, mode) {
-		var onApplied = function() {
-			document.removeEventListener('uci-applied', onApplied);
-			// No answer means no agent running (disabled, or procd is starting it): nothing to report.
-			return callReload().then(function(res) {
-				var errors = reloadErrors(res);
-				if (!errors.length)
-					return;
-				// LuCI reloads the page shortly after applying; keep the message for the next render.
-				try { window.sessionStorage.setItem(REFUSED_KEY, JSON.stringify(errors)); } catch (e) {}
+	// LuCI reloads the page shortly after applying, which may cut this call short: a marker in
+	// sessionStorage makes the next render ask again (reloading twice changes nothing), and the
+	// answer is kept there until a render shows it.
+	checkReload: function() {
+		var store = window.sessionStorage;
+		store.setItem(PENDING_KEY, '1');
+		// No answer means no agent running (disabled, or procd is starting it): nothing to report.
+		return callReload().then(function(res) {
+			var errors = reloadErrors(res);
+			store.removeItem(PENDING_KEY);
+			if (errors.length) {
+				store.setItem(REFUSED_KEY, JSON.stringify(errors));
 				ui.addNotification(null, refusedNode(errors), 'danger');
-			}).catch(function() {});
+			}
+		}, function() {
+			store.removeItem(PENDING_KEY);
+		});
+	},
+
+	handleSaveApply: function(ev, mode) {
+		var self = this, onApplied = function() {
+			document.removeEventListener('uci-applied', onApplied);
+			return self.checkReload();
 		};
 
 		document.addEventListener('uci-applied', onApplied);
@@ -84,14 +96,16 @@ return view.extend({
 
 	render: function(data) {
 		var ifaces = Array.isArray(data[0]) ? data[0] : [],
+		    store = window.sessionStorage,
 		    m, s, o;
 
-		try {
-			var refused = JSON.parse(window.sessionStorage.getItem(REFUSED_KEY) || 'null');
-			window.sessionStorage.removeItem(REFUSED_KEY);
-			if (Array.isArray(refused) && refused.length)
-				ui.addNotification(null, refusedNode(refused), 'danger');
-		} catch (e) {}
+		var refused = null;
+		try { refused = JSON.parse(store.getItem(REFUSED_KEY) || 'null'); } catch (e) {}
+		store.removeItem(REFUSED_KEY);
+		if (Array.isArray(refused) && refused.length)
+			ui.addNotification(null, refusedNode(refused), 'danger');
+		else if (store.getItem(PENDING_KEY))
+			this.checkReload().then(function() { store.removeItem(REFUSED_KEY); });
 
 		m = new form.Map('wanbond', _('WAN Bonding'),
 			_('Bond several internet links into one: each link carries a WireGuard tunnel to your concentrator, and the tunnels form one bond. Settings take effect on Save & Apply.'));
