@@ -7,6 +7,7 @@ import type { AddrSpec, LinkSpec, Plan, RouteSpec, RuleSpec, WgPeerSpec } from '
 import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
+import { iptablesSteps } from './iptables.ts';
 
 /** Public key of each private key file the plan names (derived by the shell with `wg pubkey`). */
 export type PublicKeys = Record<string, string>;
@@ -108,7 +109,7 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     if (!wantRoutes.has(k) || haveRoutes.has(k)) pre.push({ argv: routeArgv('del', r), why: 'stale route' });
     else haveRoutes.add(k);
   }
-  if (st.nftExists && !plan.nft) pre.push({ argv: ['nft', 'delete', 'table', 'inet', NFT_TABLE], why: 'nftables table no longer wanted' });
+  if (st.firewall === 'nft' && st.nftExists && !plan.nft) pre.push({ argv: ['nft', 'delete', 'table', 'inet', NFT_TABLE], why: 'nftables table no longer wanted' });
 
   // --- links ---
   const want = new Map(plan.links.map((l) => [l.name, l] as const));
@@ -204,7 +205,13 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
   // --- routes, rules, nftables ---
   for (const [k, r] of wantRoutes) if (!haveRoutes.has(k)) post.push({ argv: routeArgv('add', r), why: 'route' });
   for (const [k, r] of wantRules) if (!haveRules.has(k)) post.push({ argv: ruleArgv('add', r), why: 'rule' });
-  if (plan.nft && st.nftTag !== plan.nft.tag) post.push({ argv: ['nft', '-f', '-'], input: plan.nft.script, why: 'nftables table inet wanbond' });
+  if (st.firewall === 'nft') {
+    if (plan.nft && st.nftTag !== plan.nft.tag) post.push({ argv: ['nft', '-f', '-'], input: plan.nft.script, why: 'nftables table inet wanbond' });
+  } else if (st.ipt) {
+    const steps = iptablesSteps(plan.nft, st.ipt);
+    // Removing rules goes first (before the interfaces they name go); adding them last.
+    (plan.nft ? post : pre).push(...steps);
+  }
   return [...pre, ...links, ...post];
 }
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { NFT_TABLE } from '../plan/addressing.ts';
-import { parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump } from './state.ts';
+import { parseIptSave, parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump } from './state.ts';
 import type { KernelState } from './state.ts';
 
 async function out(argv: string[], ok0 = true): Promise<{ ok: boolean; stdout: string; stderr: string }> {
@@ -26,7 +26,21 @@ export async function detectWgKernel(): Promise<boolean> {
   return wgKernelCache;
 }
 
+let firewallCache: { kind: 'nft' | 'iptables'; bin: string } | undefined;
+/** nftables if it works here (a check-only batch), else iptables (legacy where installed). */
+export async function detectFirewall(): Promise<{ kind: 'nft' | 'iptables'; bin: string }> {
+  if (firewallCache) return firewallCache;
+  const probe = await execa('nft', ['-c', '-f', '-'], { input: `add table inet ${NFT_TABLE}\n`, reject: false, timeout: 10_000 }).catch(() => ({ exitCode: 1 }));
+  if (probe.exitCode === 0) firewallCache = { kind: 'nft', bin: 'nft' };
+  else {
+    const legacy = await execa('iptables-legacy', ['--version'], { reject: false }).catch(() => ({ exitCode: 1 }));
+    firewallCache = { kind: 'iptables', bin: legacy.exitCode === 0 ? 'iptables-legacy' : 'iptables' };
+  }
+  return firewallCache;
+}
+
 export async function observe(): Promise<KernelState> {
+  const fw = await detectFirewall();
   const [links, addrs, rules, routes, qdiscs, wg, nft, wgKernel] = await Promise.all([
     must(['ip', '-j', '-d', 'link', 'show']),
     must(['ip', '-j', 'addr', 'show']),
@@ -34,7 +48,9 @@ export async function observe(): Promise<KernelState> {
     must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']),
     out(['tc', '-j', 'qdisc', 'show']).then((r) => (r.ok ? r.stdout : '[]')).catch(() => '[]'),
     out(['wg', 'show', 'all', 'dump']).then((r) => (r.ok ? r.stdout : '')).catch(() => ''),
-    out(['nft', 'list', 'table', 'inet', NFT_TABLE]).catch(() => ({ ok: false, stdout: '', stderr: '' })),
+    fw.kind === 'nft'
+      ? out(['nft', 'list', 'table', 'inet', NFT_TABLE]).catch(() => ({ ok: false, stdout: '', stderr: '' }))
+      : must([`${fw.bin}-save`]).then((t) => ({ ok: false, stdout: t, stderr: '' })),
     detectWgKernel(),
   ]);
   let forwarding = false;
@@ -52,6 +68,8 @@ export async function observe(): Promise<KernelState> {
     wg: parseWgDump(wg),
     nftExists: nft.ok,
     nftTag: nft.ok ? parseNftTag(nft.stdout) : null,
+    firewall: fw.kind,
+    ipt: fw.kind === 'iptables' ? parseIptSave(nft.stdout, fw.bin) : null,
     forwarding,
     wgKernel,
   };

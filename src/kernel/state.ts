@@ -1,6 +1,7 @@
 // What the kernel reports, parsed from `ip -j`, `wg show all dump`, `tc -j` and `nft` output.
 // Pure: the parsers take the programs' text so tests can feed recorded fixtures.
 import { OWN_LINK_NAME, ROUTE_PROTO } from '../plan/addressing.ts';
+import { IPT_CHAINS } from '../plan/nft.ts';
 
 export interface KLink {
   name: string;
@@ -38,6 +39,10 @@ export interface KernelState {
   /** Tag in the comment of `table inet wanbond`; null when the table does not exist. */
   nftTag: string | null;
   nftExists: boolean;
+  /** Which firewall wanbond's rules go to: nftables, or iptables where nftables does not work. */
+  firewall: 'nft' | 'iptables';
+  /** iptables: the binary (iptables-legacy or iptables) and what of wanbond's it holds. */
+  ipt: KIpt | null;
   forwarding: boolean;
   /** WireGuard in the kernel (else wireguard-go is used). */
   wgKernel: boolean;
@@ -172,6 +177,44 @@ export function parseQdiscs(text: string): KQdisc[] {
 /** `nft list table inet wanbond` (text): the tag in its comment. */
 export function parseNftTag(text: string): string | null {
   return /comment "wanbond ([0-9a-f]+)"/.exec(text)?.[1] ?? null;
+}
+
+export interface KIpt {
+  bin: string;
+  /** Rules in wanbond's chains, as `iptables-save` prints them after `-A CHAIN `. */
+  rules: Record<keyof typeof IPT_CHAINS, string[]>;
+  /** wanbond's chains that exist. */
+  chains: (keyof typeof IPT_CHAINS)[];
+  /** Jumps from built-in chains into wanbond's chains: the line after `-A `. */
+  jumps: Record<keyof typeof IPT_CHAINS, string[]>;
+}
+
+/** `iptables-save` output -> wanbond's part of it. */
+export function parseIptSave(text: string, bin: string): KIpt {
+  const keys = Object.keys(IPT_CHAINS) as (keyof typeof IPT_CHAINS)[];
+  const byChain = new Map(keys.map((k) => [IPT_CHAINS[k].chain as string, k] as const));
+  const out: KIpt = { bin, rules: { mss: [], isolate: [], nat: [] }, chains: [], jumps: { mss: [], isolate: [], nat: [] } };
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1).trim();
+    const decl = /^:(\S+) /.exec(line);
+    if (decl) {
+      const k = byChain.get(decl[1]!);
+      if (k && IPT_CHAINS[k].table === table) out.chains.push(k);
+      continue;
+    }
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (!m) continue;
+    const own = byChain.get(m[1]!);
+    if (own && IPT_CHAINS[own].table === table) {
+      out.rules[own].push(m[2]!);
+      continue;
+    }
+    const jump = / -j (WANBOND_[A-Z]+)$/.exec(line);
+    const target = jump ? byChain.get(jump[1]!) : undefined;
+    if (target && IPT_CHAINS[target].table === table) out.jumps[target].push(`${m[1]} ${m[2]}`);
+  }
+  return out;
 }
 
 export const isOwnLink = (name: string) => OWN_LINK_NAME.test(name);

@@ -1,7 +1,9 @@
-// The `inet wanbond` nftables table as one script. The reconciler replaces the whole table
-// atomically when the tag (a hash of the body, kept in the table's comment) differs.
+// wanbond's firewall rules (MSS clamp, NAT, site isolation) as the `inet wanbond` nftables table
+// in one script, and the same rules for iptables (kernels where nftables does not work, such as
+// the lab's user-mode Linux). The reconciler replaces them whole when the tag (a hash of the
+// rules, kept in the table's comment / each iptables rule's comment) differs.
 import { createHash } from 'node:crypto';
-import { NFT_TABLE } from './addressing.ts';
+import { CONC_WG, NFT_TABLE } from './addressing.ts';
 
 export interface NftSpec {
   /** Interfaces whose forwarded TCP SYNs get their MSS clamped, and the MSS. */
@@ -15,7 +17,32 @@ export interface NftSpec {
   isolate: string[];
 }
 
-export function renderNft(spec: NftSpec): { script: string; tag: string } {
+/** iptables chains wanbond owns, the table they live in and the built-in chain that jumps to them. */
+export const IPT_CHAINS = {
+  mss: { table: 'mangle', chain: 'WANBOND_MSS', from: 'FORWARD' },
+  isolate: { table: 'filter', chain: 'WANBOND_ISO', from: 'FORWARD' },
+  nat: { table: 'nat', chain: 'WANBOND_NAT', from: 'POSTROUTING' },
+} as const;
+export type IptRules = Record<keyof typeof IPT_CHAINS, string[]>;
+
+function renderIpt(spec: NftSpec, tag: string): IptRules {
+  const c = `-m comment --comment "wanbond ${tag}"`;
+  const mss = spec.clamp.flatMap((x) => ['-o', '-i'].map((d) =>
+    `${d} ${x.dev} -p tcp -m tcp --tcp-flags SYN,RST SYN -m tcpmss --mss ${x.mss + 1}:65535 ${c} -j TCPMSS --set-mss ${x.mss}`));
+  // nft says `oifname != A oifname "wb*"`; iptables takes one -o per rule, so pairs.
+  const isolate = spec.isolate.flatMap((a) => [...spec.isolate, CONC_WG].filter((b) => b !== a).map((b) => `-i ${a} -o ${b} ${c} -j DROP`));
+  const nat = spec.masqueradeOut.map((dev) => `-o ${dev} ${c} -j MASQUERADE`);
+  for (const src of spec.masqueradeSources) nat.push(`-s ${src} ${spec.out ? `-o ${spec.out}` : '! -o wb+'} ${c} -j MASQUERADE`);
+  return { mss, isolate, nat };
+}
+
+export interface Firewall {
+  script: string;
+  tag: string;
+  ipt: IptRules;
+}
+
+export function renderNft(spec: NftSpec): Firewall {
   const lines: string[] = [];
   lines.push('  chain mss {', '    type filter hook forward priority mangle; policy accept;');
   for (const c of spec.clamp) {
@@ -49,5 +76,5 @@ export function renderNft(spec: NftSpec): { script: string; tag: string } {
     '}',
     '',
   ].join('\n');
-  return { script, tag };
+  return { script, tag, ipt: renderIpt(spec, tag) };
 }

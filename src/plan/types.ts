@@ -1,6 +1,7 @@
 // The plan: the kernel state wanbond wants, as plain data. Pure code builds it (router.ts,
 // concentrator.ts); src/kernel/ diffs it against what the kernel reports and applies the rest.
 import type { BondMode, Role } from '../config/types.ts';
+import type { Firewall } from './nft.ts';
 
 /** What link health decides for one link at this end (src/health drives it). */
 export interface LinkSteering {
@@ -101,8 +102,8 @@ export interface Plan {
   rules: RuleSpec[];
   wg: WgSpec[];
   qdiscs: QdiscSpec[];
-  /** null: no wanbond nftables table at all. */
-  nft: { script: string; tag: string } | null;
+  /** wanbond's firewall rules (nft script + the same for iptables); null: none at all. */
+  nft: Firewall | null;
   forwarding: boolean;
   bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[] }[];
   planLinks: PlanLink[];

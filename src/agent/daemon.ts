@@ -1,0 +1,230 @@
+// `wanbond run`: the agent. Loads the config, converges the kernel to it, and keeps it there:
+// on netifd changes, on link health steering, on reload (SIGHUP or api.reload()), and on a slow
+// periodic check that also repairs anything removed behind its back. It removes nothing on exit:
+// the stack keeps carrying traffic while the agent restarts; `wanbond down` removes it.
+import { EventEmitter } from 'node:events';
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } from './api.ts';
+import type { Config } from '../config/types.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { converge } from '../kernel/reconcile.ts';
+import { formatStep } from '../kernel/step.ts';
+import type { KernelState } from '../kernel/state.ts';
+import type { LinkRuntime, Plan, Steering } from '../plan/types.ts';
+import type { LinkEvent, Status } from '../status/types.ts';
+import { VERSION } from '../version.ts';
+import { learnLink } from './links.ts';
+import { loadConfig } from './options.ts';
+import { buildStatus, type LinkMemory } from './status.ts';
+
+export interface DaemonOptions {
+  configPath: string;
+  log?: Logger;
+  /** Seconds between link polls (device + gateway links) and counter reads. */
+  pollSec?: number;
+  /** Seconds between full repair passes. */
+  repairSec?: number;
+}
+
+export class Daemon implements AgentApi {
+  readonly events = new EventEmitter<AgentEvents>();
+  readonly log: Logger;
+  config: Config;
+  private runtime: Record<string, LinkRuntime> = {};
+  private steering: Steering = { links: {} };
+  private adminOff = new Set<string>();
+  private plan: Plan | undefined;
+  private state: KernelState | undefined;
+  private readonly startedAt = Date.now();
+  private memory = new Map<string, LinkMemory>();
+  private lastMembers = '';
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timers: NodeJS.Timeout[] = [];
+  private lastError = '';
+  /** Set by whoever watches netifd: interfaces it reports on (not polled then). */
+  netifdInterfaces = new Set<string>();
+  /** Health and front ends hook in here (see run.ts); all optional. */
+  onPlan: ((plan: Plan) => void) | undefined;
+  onConfig: ((config: Config) => void) | undefined;
+  healthStatus: (() => { key: string; status: LinkEvent['to']; rtt_ms: number | null; jitter_ms: number | null; loss_pct: number | null; since: number; reason: string }[]) | undefined;
+
+  constructor(private readonly opts: DaemonOptions, config: Config) {
+    this.config = config;
+    this.log = opts.log ?? createLogger('wanbond', config.globals.log_level);
+  }
+
+  async start(): Promise<void> {
+    await this.pollLinks();
+    await this.converge('start');
+    const poll = (this.opts.pollSec ?? 10) * 1000;
+    const repair = (this.opts.repairSec ?? 60) * 1000;
+    this.timers.push(setInterval(() => void this.tick(), poll));
+    this.timers.push(setInterval(() => void this.converge('periodic check'), repair));
+  }
+
+  /** Poll links and handshakes; converge when a link moved. */
+  private async tick(): Promise<void> {
+    if (await this.pollLinks()) await this.converge('link change (poll)');
+    else await this.refreshHandshakes();
+  }
+
+  private async refreshHandshakes(): Promise<void> {
+    if (!this.state) return;
+    const r = await execa('wg', ['show', 'all', 'latest-handshakes'], { reject: false, timeout: 5000 }).catch(() => undefined);
+    if (!r || r.exitCode !== 0) return;
+    for (const line of String(r.stdout).split('\n')) {
+      const [dev, key, hs] = line.split('\t');
+      const peer = this.state.wg.find((w) => w.dev === dev)?.peers.find((p) => p.publicKey === key);
+      if (peer) peer.handshake = Number(hs) || 0;
+    }
+    this.status();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** netifd reported an interface: update the links on it and converge if anything moved. */
+  netifdChange(ev: { interface: string; up: boolean; device?: string; gateway?: string }): void {
+    let changed = false;
+    for (const l of this.config.links) {
+      if (l.interface !== ev.interface || l.device) continue;
+      const rt: LinkRuntime = { name: l.name, up: ev.up && !!ev.device, ...(ev.device ? { device: ev.device } : {}), ...(ev.gateway ? { gateway: ev.gateway } : {}) };
+      if (JSON.stringify(this.runtime[l.name]) !== JSON.stringify(rt)) {
+        this.runtime[l.name] = rt;
+        changed = true;
+      }
+    }
+    if (changed) void this.converge(`netifd: ${ev.interface} ${ev.up ? 'up' : 'down'}`);
+  }
+
+  /** Link health decided a new transmit set / weighting. */
+  steer(s: Steering): void {
+    if (JSON.stringify(s) === JSON.stringify(this.steering)) return;
+    this.steering = s;
+    void this.converge('health steering');
+  }
+
+  private effectiveSteering(): Steering {
+    const links: Steering['links'] = {};
+    for (const [k, v] of Object.entries(this.steering.links)) links[k] = { ...v };
+    for (const k of this.adminOff) links[k] = { ...(links[k] ?? {}), in_bond: false };
+    return { links, ...(this.steering.fallback ? { fallback: true } : {}) };
+  }
+
+  /** Poll links that netifd does not report on; true when any changed. */
+  private async pollLinks(): Promise<boolean> {
+    if (this.config.globals.role !== 'router') return false;
+    let changed = false;
+    for (const l of this.config.links) {
+      if (!l.enabled || (l.interface && !l.device && this.netifdInterfaces.has(l.interface))) continue;
+      const rt = await learnLink(l).catch(() => ({ name: l.name, up: false }));
+      if (JSON.stringify(this.runtime[l.name]) !== JSON.stringify(rt)) {
+        this.runtime[l.name] = rt;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Serialised: a request while one runs makes exactly one more run after it. */
+  converge(reason: string): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.convergeOnce(reason);
+        reason = 'changes during the last pass';
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async convergeOnce(reason: string): Promise<void> {
+    try {
+      const r = await converge({ config: this.config, runtime: this.runtime, steering: this.effectiveSteering(), log: this.log });
+      this.plan = r.plan;
+      this.state = r.state;
+      if (r.steps.length) {
+        this.log.info(`${reason}: ran ${r.ran} of ${r.steps.length} command(s)`);
+        for (const s of r.steps.slice(0, r.ran)) this.log.debug(`  ${formatStep(s).split('\n')[0]}`);
+      }
+      if (r.error) {
+        if (r.error !== this.lastError) this.log.error(r.error);
+        this.lastError = r.error;
+      } else this.lastError = '';
+      this.onPlan?.(r.plan);
+      this.noteChanges();
+      this.status();
+    } catch (e) {
+      const msg = `converge (${reason}) failed: ${(e as Error).message}`;
+      if (msg !== this.lastError) this.log.error(msg);
+      this.lastError = msg;
+    }
+  }
+
+  /** Bond membership events and link state memory for status(). */
+  private noteChanges(): void {
+    const members = this.plan?.bonds.flatMap((b) => b.members.map((m) => (b.site ? `${b.site}/${m}` : m))) ?? [];
+    const key = members.join(',');
+    if (key !== this.lastMembers) {
+      this.lastMembers = key;
+      const ev: StatusEvent = { kind: 'bond', members, reachable: members.length > 0, fallback: !!this.steering.fallback, reason: 'transmit set changed', time: Math.floor(Date.now() / 1000) };
+      this.events.emit('status', ev);
+    }
+  }
+
+  status(): Status {
+    return buildStatus({
+      config: this.config, plan: this.plan, state: this.state, runtime: this.runtime, adminOff: this.adminOff,
+      memory: this.memory, health: this.healthStatus?.() ?? [], startedAt: this.startedAt, version: VERSION, hostname: hostname(),
+      fallback: !!this.steering.fallback, emit: (e) => this.events.emit('link', e),
+    });
+  }
+
+  async reload(): Promise<ReloadResult> {
+    const r = await loadConfig(this.opts.configPath);
+    if (!r.ok) {
+      this.log.error(`reload refused, the running stack is unchanged: ${r.errors.join('; ')}`);
+      return { ok: false, errors: r.errors };
+    }
+    if (r.config.globals.role !== this.config.globals.role) {
+      const e = `reload refused: the role changed (${this.config.globals.role} -> ${r.config.globals.role}); restart the agent`;
+      this.log.error(e);
+      return { ok: false, errors: [e] };
+    }
+    this.config = r.config;
+    this.onConfig?.(r.config);
+    this.log.setLevel(r.config.globals.log_level);
+    this.log.info(`config reloaded from ${this.opts.configPath}`);
+    this.runtime = {};
+    await this.pollLinks();
+    await this.converge('reload');
+    return { ok: true };
+  }
+
+  async setLink(link: string, enabled: boolean): Promise<SetLinkResult> {
+    const keys = this.config.globals.role === 'router'
+      ? this.config.links.map((l) => l.name)
+      : this.config.sites.flatMap((s) => s.peers.map((p) => `${s.name}/${p.name}`));
+    if (typeof link !== 'string' || !keys.includes(link)) return { ok: false, error: 'not_found', message: `no link '${link}'` };
+    if (enabled) this.adminOff.delete(link);
+    else this.adminOff.add(link);
+    this.log.info(`link ${link} ${enabled ? 'back into' : 'taken out of'} the bond by request`);
+    await this.converge(`setLink ${link} ${enabled}`);
+    return { ok: true };
+  }
+
+  hasUbus(): boolean {
+    return existsSync('/var/run/ubus/ubus.sock') || existsSync('/var/run/ubus.sock');
+  }
+}
