@@ -116,12 +116,12 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
   it('adds a link with a free link number on an interface from netifd, and removes one', async () => {
     const page = await open(rig, 'root');
     // a name the agent would refuse is refused here
-    await page.fill('#cbi-wanbond-link .cbi-section-create-name', 'cable_modem_2');
+    await type(page.locator('#cbi-wanbond-link .cbi-section-create-name'), 'cable_modem_2');
     await page.click('#cbi-wanbond-link .cbi-button-add');
     await page.waitForSelector('.alert-message.danger', WAIT);
     assert.match((await page.textContent('.alert-message.danger')) ?? '', /longer than 12 characters/);
 
-    await page.fill('#cbi-wanbond-link .cbi-section-create-name', 'lte3');
+    await type(page.locator('#cbi-wanbond-link .cbi-section-create-name'), 'lte3');
     await page.click('#cbi-wanbond-link .cbi-button-add');
     await page.waitForSelector('[data-section-id="lte3"]', WAIT);
     assert.equal(await field(page, 'lte3', 'id').inputValue(), '5');
@@ -133,7 +133,7 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
     await page.selectOption('[id="widget.cbid.wanbond.lte3.interface"]', 'wwan3');
     assert.equal(await field(page, 'lte3', 'interface').getAttribute('data-tooltip'), null);
 
-    await page.click('button.cbi-button-remove[data-section-id="starlink"]');
+    await page.click('#cbi-wanbond-link .cbi-section-remove button[data-section-id="starlink"]');
     await page.waitForFunction(() => !document.querySelector('[data-section-id="starlink"]'), null, WAIT);
 
     await page.click('.cbi-page-actions .cbi-button-apply');
@@ -200,7 +200,8 @@ describe('LuCI settings page', { timeout: 240_000 }, () => {
     const page = await open(rig, 'viewer');
     assert.equal(await page.locator('.cbi-page-actions .cbi-button-apply').isDisabled(), true);
     assert.equal(await field(page, 'concentrator', 'host').isDisabled(), true);
-    assert.equal(await page.locator('#cbi-wanbond-link .cbi-button-add').isDisabled(), true);
+    assert.equal(await page.locator('#cbi-wanbond-link .cbi-section-create-name').isDisabled(), true);
+    assert.equal(await page.locator('#cbi-wanbond-link .cbi-section-remove button[data-section-id="dsl"]').isDisabled(), true);
     const staged = await page.evaluate(async () => {
       const rpc = await L.require('rpc');
       const set = rpc.declare({ object: 'uci', method: 'set', params: ['config', 'section', 'values'] });
@@ -253,7 +254,7 @@ describe('LuCI settings page on a fresh install', { timeout: 120_000 }, () => {
     await type(field(page, 'concentrator', 'public_key'), 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=');
     await type(field(page, 'concentrator', 'site'), 'home');
     await type(field(page, 'concentrator', 'subnet'), '10.213.7.0/24');
-    await page.fill('#cbi-wanbond-link .cbi-section-create-name', 'fibre');
+    await type(page.locator('#cbi-wanbond-link .cbi-section-create-name'), 'fibre');
     await page.click('#cbi-wanbond-link .cbi-button-add');
     await page.waitForSelector('[data-section-id="fibre"]', WAIT);
     await page.selectOption('[id="widget.cbid.wanbond.fibre.interface"]', 'wan');

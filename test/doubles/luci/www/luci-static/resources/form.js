@@ -263,39 +263,55 @@ var CBITypedSection = CBIAbstractSection.extend({
 		return this.map.save(null, true);
 	},
 
+	/* as LuCI: a name field validated as a UCI name, the button enabled once a name is typed */
 	renderSectionAdd: function() {
 		if (!this.addremove)
 			return E([]);
-		var nameEl = E('input', { 'type': 'text', 'class': 'cbi-section-create-name', 'disabled': this.map.readonly || null });
-		return E('div', { 'class': 'cbi-section-create' }, [
-			E('div', {}, [ nameEl ]),
-			E('button', {
-				'class': 'cbi-button cbi-button-add', 'title': this.titleFn('addbtntitle') || _('Add'),
-				'disabled': this.map.readonly || null,
-				'click': ui.createHandlerFn(this, function(ev) { return this.handleAdd(ev, nameEl.value.trim()); })
-			}, [ this.titleFn('addbtntitle') || _('Add') ])
-		]);
+		var nameEl = E('input', { 'type': 'text', 'class': 'cbi-section-create-name', 'disabled': this.map.readonly || null }),
+		    title = this.titleFn('addbtntitle') || _('Add');
+		var button = E('button', {
+			'class': 'cbi-button cbi-button-add', 'title': title, 'disabled': true,
+			'click': ui.createHandlerFn(this, function(ev) {
+				if (nameEl.classList.contains('cbi-input-invalid'))
+					return;
+				return this.handleAdd(ev, nameEl.value);
+			})
+		}, [ title ]);
+		if (this.map.readonly !== true) {
+			var check = function() {
+				var v = nameEl.value, ok = (v === '') || /^[A-Za-z0-9_]+$/.test(v);
+				nameEl.classList.toggle('cbi-input-invalid', !ok);
+				if (ok) nameEl.removeAttribute('data-tooltip');
+				else nameEl.setAttribute('data-tooltip', _('Expecting: %s').format(_('valid UCI identifier')));
+				button.disabled = (v === '') ? true : null;
+			};
+			nameEl.addEventListener('keyup', check);
+			nameEl.addEventListener('blur', check);
+		}
+		return E('div', { 'class': 'cbi-section-create' }, [ E('div', {}, [ nameEl ]), button ]);
 	},
 
 	render: function() {
 		var sids = this.cfgsections(), self = this;
-		return Promise.all(sids.map(function(sid) {
-			return self.renderSectionNode(sid).then(function(node) {
-				var head = [];
-				if (!self.anonymous)
-					head.push(E('h3', {}, [ sid.toUpperCase() ]));
-				if (self.addremove)
-					head.push(E('div', { 'class': 'cbi-section-remove right' }, [
-						E('button', { 'class': 'cbi-button cbi-button-remove', 'data-section-id': sid, 'disabled': self.map.readonly || null,
-							'click': ui.createHandlerFn(self, 'handleRemove', sid) }, [ _('Delete') ])
-					]));
-				return E([], head.concat([ node ]));
-			});
-		})).then(function(nodes) {
-			return E('div', { 'class': 'cbi-section', 'id': 'cbi-%s-%s'.format(self.config, self.sectiontype) }, [
+		return Promise.all(sids.map(function(sid) { return self.renderSectionNode(sid); })).then(function(nodes) {
+			var sectionEl = E('div', { 'class': 'cbi-section', 'id': 'cbi-%s-%s'.format(self.config, self.sectiontype) }, [
 				self.title ? E('h3', {}, [ self.title ]) : '',
 				self.description ? E('div', { 'class': 'cbi-section-descr' }, [ self.description ]) : ''
-			].concat(nodes.length ? nodes : [ E('em', {}, [ _('This section contains no values yet') ]) ], [ self.renderSectionAdd() ]));
+			]);
+			nodes.forEach(function(node, i) {
+				if (self.addremove)
+					sectionEl.appendChild(E('div', { 'class': 'cbi-section-remove right' }, [
+						E('button', { 'class': 'cbi-button', 'name': 'cbi.rts.%s.%s'.format(self.config, sids[i]), 'data-section-id': sids[i],
+							'disabled': self.map.readonly || null, 'click': ui.createHandlerFn(self, 'handleRemove', sids[i]) }, [ _('Delete') ])
+					]));
+				if (!self.anonymous)
+					sectionEl.appendChild(E('h3', {}, [ sids[i].toUpperCase() ]));
+				sectionEl.appendChild(node);
+			});
+			if (!nodes.length)
+				sectionEl.appendChild(E('em', {}, [ _('This section contains no values yet') ]));
+			sectionEl.appendChild(self.renderSectionAdd());
+			return sectionEl;
 		});
 	}
 });
