@@ -2,7 +2,7 @@
 // zod validator (string from UCI -> typed value). load.ts applies it; cross-option rules
 // (what is required when, what must not collide) live in semantics.ts.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import * as v from './validators.ts';
 
 export interface OptionSpec {

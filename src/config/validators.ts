@@ -3,7 +3,7 @@
 // (an argument injection) or a shell metacharacter, whitespace or control character.
 
 import { isIPv6 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { quote } from './errors.ts';
 
 export { quote };

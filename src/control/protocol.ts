@@ -1,6 +1,6 @@
 // The local control socket's wire format: one JSON object per line each way.
 // Request {method, args?, id?}; reply {ok: true, result, id?} or {ok: false, error, status, id?}.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CONTROL_SOCKET_PATH = '/var/run/wanbond/control.sock';
 /** Longest request line accepted; the same ceiling as a ubus message. */

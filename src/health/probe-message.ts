@@ -2,7 +2,7 @@
 // Both agents send probes and answer them; the same channel carries capacity reports (what one
 // end measured arriving on a link, so the other end can weight its transmit direction).
 // Everything received is validated; anything else is dropped and counted, never trusted.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PROBE_VERSION = 1;
 /** Larger datagrams are refused before parsing (a probe is well under 200 bytes). */

@@ -6,7 +6,7 @@
 // and one device per link, linked to it by `via_device`. Home Assistant then shows each modem
 // as its own card (connectivity, RTT, jitter, loss, download, upload) and lists the links under
 // the router's "connected devices"; removing a link removes its device with its entities.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LinkStatus, Status } from '../status/types.ts';
 import { ALERT_TYPES } from './alerts.ts';
 import type { Topics } from './topics.ts';

@@ -3,7 +3,7 @@
 // Errors name the option and never carry the password.
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Mqtt } from '../config/types.ts';
 
 /** Alerts kept while the broker is unreachable; past this the oldest are dropped (and counted). */

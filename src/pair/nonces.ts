@@ -1,7 +1,7 @@
 // Nonces already used, kept in a small JSON file so a replayed token is refused across restarts.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const File = z.object({ used: z.array(z.string()).default([]), pending: z.array(z.object({ nonce: z.string(), site: z.string() })).default([]) });
 export type NonceFile = z.infer<typeof File>;

@@ -2,7 +2,7 @@
 // not a signature: the token's authenticity comes from the channel the admin copies it over).
 // Every field is checked with zod before anything is written.
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const KEY = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, 'not a WireGuard public key');
 const NAME = z.string().regex(/^[A-Za-z0-9_]{1,12}$/, 'not a valid name');

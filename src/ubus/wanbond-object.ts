@@ -1,6 +1,6 @@
 // The `wanbond` object's methods, shared by the ubus front end and the local control socket:
 // zod-checked arguments in, a ubus status code and a reply table out. Never throws.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AgentApi } from '../agent/api.ts';
 import type { BlobmsgTable } from './blobmsg.ts';
 import { BlobmsgType } from './blobmsg.ts';
