@@ -101,6 +101,9 @@ export function readSections(doc: UciDocument, problems: Problems): Map<string, 
         problems.add(entryLine(entry), `takes one value: write 'option ${entry.name}', not 'list ${entry.name}'`, label, entry.name);
         continue;
       }
+      if (entry.replaced?.length && section.openedAt.length === 1) {
+        problems.add(entry.line, `set more than once (also on line ${entry.replaced.join(', ')}); uci keeps only the last value, so keep one`, label, entry.name);
+      }
       const r = opt.schema.safeParse(entry.value);
       if (r.success) rec.values.set(entry.name, r.data);
       else problems.add(entry.line, r.error.issues[0]?.message ?? 'invalid value', label, entry.name);

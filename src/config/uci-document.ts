@@ -7,6 +7,8 @@ export interface UciOption {
   value: string;
   /** Line of the statement that set the current value (0 = not from a file). */
   line: number;
+  /** Lines of earlier statements whose value this one replaced (uci keeps only the last). */
+  replaced?: number[];
 }
 
 export interface UciList {

@@ -302,7 +302,10 @@ class Parser {
     }
     // uci_set with an empty value on an option it has not looked up is a no-op.
     if (value === '') return;
-    if (old) section.options[index] = { kind: 'option', name, value, line };
+    if (old) {
+      const replaced = old.kind === 'option' ? [...(old.replaced ?? []), old.line] : [...old.lines];
+      section.options[index] = { kind: 'option', name, value, line, replaced };
+    }
     else section.options.push({ kind: 'option', name, value, line });
   }
 }

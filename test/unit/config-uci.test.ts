@@ -130,7 +130,7 @@ test('parser keeps line numbers of sections, options and every list item', () =>
   const s = doc.sections[0]!;
   assert.equal(s.line, 2);
   assert.deepEqual(s.openedAt, [2, 7]);
-  assert.deepEqual(s.options[0], { kind: 'option', name: 'interface', value: 'wan2', line: 8 });
+  assert.deepEqual(s.options[0], { kind: 'option', name: 'interface', value: 'wan2', line: 8, replaced: [3] });
   assert.deepEqual(s.options[1], { kind: 'list', name: 'x', values: ['a', 'b'], lines: [5, 6] });
 });
 
