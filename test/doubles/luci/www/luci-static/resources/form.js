@@ -224,13 +224,18 @@ var CBIAbstractSection = CBIAbstractElement.extend({
 		return o ? o.getUIElement(section_id) : null;
 	},
 
+	/* as LuCI: show/hide options by their dependencies, then validate every active one again
+	   (so rules that compare options follow changes of the others) */
 	checkDepends: function() {
 		var self = this;
 		this.cfgsections().forEach(function(sid) {
 			self.children.forEach(function(o) {
 				var node = self.map.findElement('data-field', o.cbid(sid));
-				if (node)
-					node.classList.toggle('hidden', !self.map.isDependencySatisfied(o.deps, self.config, sid));
+				if (!node)
+					return;
+				node.classList.toggle('hidden', !self.map.isDependencySatisfied(o.deps, self.config, sid));
+				if (o.isActive(sid))
+					o.triggerValidation(sid);
 			});
 		});
 	},
@@ -464,7 +469,7 @@ var CBIAbstractValue = CBIAbstractElement.extend({
 		]);
 		if (typeof this.onchange == 'function')
 			node.addEventListener('widget-change', L.bind(function(ev) {
-				this.onchange.call(this, ev, section_id, ev.detail ? ev.detail.value : this.formvalue(section_id));
+				this.onchange.call(this, ev, section_id, this.formvalue(section_id));
 			}, this));
 		return node;
 	}

@@ -93,12 +93,22 @@ var UIElement = baseclass.extend({
 		return this.validState;
 	},
 
+	/* as LuCI: "update" events (typing, clicking) validate, "change" events tell the form */
 	setUpdateEvents: function(target) {
 		var self = this, events = Array.prototype.slice.call(arguments, 1);
 		events.forEach(function(evname) {
 			target.addEventListener(evname, function() {
 				self.triggerValidation();
-				self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
+				self.node.dispatchEvent(new CustomEvent('widget-update', { bubbles: true }));
+			});
+		});
+	},
+
+	setChangeEvents: function(target) {
+		var self = this, events = Array.prototype.slice.call(arguments, 1);
+		events.forEach(function(evname) {
+			target.addEventListener(evname, function() {
+				self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
 			});
 		});
 	},
@@ -120,7 +130,8 @@ var UITextfield = UIElement.extend({
 		});
 		var node = E('div', { 'id': o.id ? o.id + '-wrap' : null }, [ this.input ]);
 		this.node = node;
-		this.setUpdateEvents(this.input, 'keyup', 'blur', 'change');
+		this.setUpdateEvents(this.input, 'keyup', 'blur');
+		this.setChangeEvents(this.input, 'change');
 		return this.finish(node);
 	},
 	getValue: function() { return this.input.value; },
@@ -134,7 +145,8 @@ var UICheckbox = UIElement.extend({
 		this.input.checked = (this.value == on);
 		var node = E('div', { 'class': 'cbi-checkbox' }, [ this.input, E('label', { 'for': o.id }) ]);
 		this.node = node;
-		this.setUpdateEvents(this.input, 'change', 'click');
+		this.setUpdateEvents(this.input, 'click', 'blur');
+		this.setChangeEvents(this.input, 'change');
 		return this.finish(node);
 	},
 	isChecked: function() { return this.input.checked; },
@@ -157,7 +169,8 @@ var UISelect = UIElement.extend({
 		this.input.value = (this.value == null) ? (o.optional ? '' : (keys[0] || '')) : this.value;
 		var node = E('div', {}, [ this.input ]);
 		this.node = node;
-		this.setUpdateEvents(this.input, 'change', 'blur');
+		this.setUpdateEvents(this.input, 'change', 'click', 'blur');
+		this.setChangeEvents(this.input, 'change');
 		return this.finish(node);
 	},
 	getValue: function() { return this.input.value; },
@@ -185,7 +198,7 @@ var UIDynamicList = UIElement.extend({
 			self.input.value = '';
 			self.redraw();
 			self.triggerValidation();
-			self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
+			self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
 		};
 		this.input.addEventListener('keydown', function(ev) { if (ev.key == 'Enter') { ev.preventDefault(); add(); } });
 		var node = E('div', { 'class': 'cbi-dynlist' }, [
@@ -205,7 +218,8 @@ var UIDynamicList = UIElement.extend({
 					ev.preventDefault();
 					self.items.splice(i, 1);
 					self.redraw();
-					self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true, detail: { value: self.getValue() } }));
+					self.triggerValidation();
+					self.node.dispatchEvent(new CustomEvent('widget-change', { bubbles: true }));
 				} }, [ '\u00d7' ])
 			]);
 		}));
