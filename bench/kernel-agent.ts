@@ -27,30 +27,40 @@ const mon = new HealthMonitor({
 });
 mon.setLinks(spec.links);
 const applied = new Map<string, SteerLink>();
-let queue = Promise.resolve();
+let latest: Record<string, SteerLink> | null = null;
+let busy = false;
 
-async function apply(key: string, s: SteerLink): Promise<void> {
-  const link = spec.links.find((l) => l.key === key)!;
-  const before = applied.get(key);
-  const lines: string[] = [];
-  if (before?.in_bond !== s.in_bond) for (const g of link.gretaps) lines.push(`link set ${g} ${s.in_bond ? 'up' : 'down'}`);
-  if (lines.length) await execa('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n', reject: false });
-  if (before?.extra_delay_ms !== s.extra_delay_ms) {
-    for (const g of link.gretaps) {
-      if (s.extra_delay_ms > 0) await execa('tc', ['qdisc', 'replace', 'dev', g, 'root', 'netem', 'delay', `${s.extra_delay_ms}ms`, 'limit', '10000'], { reject: false });
-      else await execa('tc', ['qdisc', 'del', 'dev', g, 'root'], { reject: false });
+/** Applies the newest decision only (a stale one is skipped), membership first, each in one batch. */
+async function applyLatest(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  while (latest) {
+    const want = latest;
+    latest = null;
+    const ip: string[] = [];
+    const tc: string[] = [];
+    for (const [key, s] of Object.entries(want)) {
+      const link = spec.links.find((l) => l.key === key);
+      if (!link) continue;
+      const before = applied.get(key);
+      if (before?.in_bond !== s.in_bond) for (const g of link.gretaps) ip.push(`link set ${g} ${s.in_bond ? 'up' : 'down'}`);
+      if (before?.extra_delay_ms !== s.extra_delay_ms) {
+        for (const g of link.gretaps) tc.push(s.extra_delay_ms > 0 ? `qdisc replace dev ${g} root netem delay ${s.extra_delay_ms}ms limit 10000` : `qdisc del dev ${g} root`);
+      }
+      applied.set(key, s);
     }
+    if (ip.length) await execa('ip', ['-force', '-batch', '-'], { input: ip.join('\n') + '\n', reject: false });
+    if (tc.length) await execa('tc', ['-force', '-batch', '-'], { input: tc.join('\n') + '\n', reject: false });
+    out({ kind: 'applied', at: Date.now(), members: Object.entries(want).filter(([, s]) => s.in_bond).map(([k]) => k) });
   }
-  applied.set(key, s);
+  busy = false;
 }
 
 mon.on('link', (e) => out({ kind: 'link', at: Date.now(), ...e }));
 mon.on('steering', (d) => {
   out({ kind: 'steering', at: Date.now(), links: d.links, members: d.members });
-  queue = queue.then(async () => {
-    for (const [k, s] of Object.entries(d.links)) await apply(k, s);
-    out({ kind: 'applied', at: Date.now(), members: d.members });
-  });
+  latest = d.links;
+  void applyLatest();
 });
 mon.start();
 process.on('SIGTERM', () => {

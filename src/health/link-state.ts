@@ -18,20 +18,19 @@ const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
 
 /** Classify the link's current metrics against the thresholds (mwan3's meanings). */
 export function classify(m: LinkMetrics, h: Health): Check {
-  if (m.last_reply === null && m.newest_lost) return { kind: 'bad', silent: true, reason: 'no probe answered' };
-  if (m.newest_lost) {
-    // Replies still trickle in: the link is late (a delay spike), not gone.
-    const silent = m.since_reply_ms === null || m.since_reply_ms > m.loss_timeout_ms;
-    return { kind: 'bad', silent, reason: `${m.lost_in_row} probe(s) unanswered after ${fmt(m.loss_timeout_ms)} ms` };
+  if (m.silent) {
+    const reason = m.since_reply_ms === null ? 'no probe answered' : `no reply for ${fmt(m.since_reply_ms)} ms (${m.lost_in_row} probe(s) overdue)`;
+    return { kind: 'bad', silent: true, reason };
   }
-  if (m.last_rtt_ms !== null && m.last_rtt_ms > h.failure_latency)
-    return { kind: 'bad', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms > failure_latency ${h.failure_latency} ms` };
+  // Replies still come: judge how late. A pending probe older than the threshold counts already.
+  const late = Math.max(m.last_rtt_ms ?? 0, m.pending_age_ms ?? 0);
+  if (late > h.failure_latency) return { kind: 'bad', silent: false, reason: `rtt ${fmt(late)} ms > failure_latency ${h.failure_latency} ms` };
   if (m.loss_short_pct !== null && m.loss_short_pct > h.failure_loss)
     return { kind: 'bad', silent: false, reason: `loss ${fmt(m.loss_short_pct)} % > failure_loss ${h.failure_loss} %` };
   if (m.last_rtt_ms === null) return { kind: 'neutral', silent: false, reason: 'waiting for the first reply' };
-  if (m.last_rtt_ms <= h.recovery_latency && (m.loss_short_pct ?? 0) <= h.recovery_loss)
-    return { kind: 'good', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms, loss ${fmt(m.loss_short_pct ?? 0)} %` };
-  return { kind: 'neutral', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms, loss ${fmt(m.loss_short_pct ?? 0)} % between recovery and failure thresholds` };
+  const loss = m.loss_short_pct ?? 0;
+  if (late <= h.recovery_latency && loss <= h.recovery_loss) return { kind: 'good', silent: false, reason: `rtt ${fmt(m.last_rtt_ms)} ms, loss ${fmt(loss)} %` };
+  return { kind: 'neutral', silent: false, reason: `rtt ${fmt(late)} ms, loss ${fmt(loss)} % between recovery and failure thresholds` };
 }
 
 export interface Transition {

@@ -202,7 +202,13 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const now = this.clock();
     const t: Tracked = {
       spec,
-      window: new ProbeWindow({ intervalMs: this.o.health.interval * 1000 }),
+      window: new ProbeWindow({
+        intervalMs: this.o.health.interval * 1000,
+        // Loss over ~2 s and ~10 s; a probe is lost once it is later than failure_latency.
+        shortSize: Math.max(10, Math.round(2 / this.o.health.interval)),
+        longSize: Math.max(50, Math.round(10 / this.o.health.interval)),
+        lossAfterMs: this.o.health.failure_latency,
+      }),
       sm: new LinkStateMachine(this.o.health, now),
       sock: undefined as unknown as ProbeSocket,
       seq: 0,

@@ -9,8 +9,13 @@ export interface WindowOptions {
   shortSize?: number;
   /** Probe interval (ms): the floor of the loss timeout is three intervals. */
   intervalMs: number;
-  /** A probe unanswered this long is lost whatever the RTT estimate says (ms). */
+  /** Cap on the silence timeout (ms). Default 2000. */
   maxLossTimeoutMs?: number;
+  /**
+   * Loss statistics count a probe as lost once unanswered this long (ms; default 1000, set it to
+   * failure_latency). Shorter would count probes held in a busy modem's queue as lost.
+   */
+  lossAfterMs?: number;
 }
 
 export interface LinkMetrics {
@@ -28,11 +33,16 @@ export interface LinkMetrics {
   last_reply: number | null;
   /** ms since the last reply (null if none yet). */
   since_reply_ms: number | null;
-  /** The newest probe whose fate is known was lost (a link that just went silent). */
-  newest_lost: boolean;
-  /** How many of the newest decided probes were lost in a row. */
+  /**
+   * Nothing came back although replies were due: a probe is unanswered past the silence timeout
+   * and no reply at all arrived within it (a cut link, or a delay spike beginning).
+   */
+  silent: boolean;
+  /** The newest probes unanswered past the silence timeout, in a row. */
   lost_in_row: number;
-  /** A probe counts as lost when unanswered after this long (ms). */
+  /** Age of the oldest probe still unanswered since the last reply: a lower bound on RTT now. */
+  pending_age_ms: number | null;
+  /** Silence timeout (ms): follows the RTT like TCP's RTO, but tighter. */
   loss_timeout_ms: number;
   sent: number;
   received: number;
@@ -49,6 +59,7 @@ export class ProbeWindow {
   private readonly shortSize: number;
   private readonly intervalMs: number;
   private readonly maxLossTimeoutMs: number;
+  private readonly lossAfterMs: number;
   private slots: Slot[] = [];
   private srtt: number | null = null;
   private rttvar = 0;
@@ -63,6 +74,7 @@ export class ProbeWindow {
     this.longSize = opts.longSize ?? 100;
     this.shortSize = opts.shortSize ?? 10;
     this.maxLossTimeoutMs = opts.maxLossTimeoutMs ?? 2000;
+    this.lossAfterMs = opts.lossAfterMs ?? 1000;
   }
 
   sent(seq: number, now: number): void {
@@ -104,11 +116,24 @@ export class ProbeWindow {
 
   metrics(now: number): LinkMetrics {
     const timeout = this.lossTimeout();
-    // Decided = answered, or unanswered for longer than the loss timeout.
-    const decided = this.slots.filter((s) => s.rtt !== null || now - s.sentAt > timeout);
+    let lastAnswered = -1;
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      if (this.slots[i]!.rtt !== null) {
+        lastAnswered = i;
+        break;
+      }
+    }
+    // Loss statistics: a probe is decided when answered, unanswered for longer than lossAfterMs,
+    // or unanswered past the silence timeout while a later probe came back (a gap, as TCP's RACK
+    // sees it). Probes merely held in a growing queue are neither.
+    const decided = this.slots.filter(
+      (s, i) => s.rtt !== null || now - s.sentAt > this.lossAfterMs || (i < lastAnswered && now - s.sentAt > timeout),
+    );
     const lossOf = (xs: Slot[]) => (xs.length === 0 ? null : (100 * xs.filter((s) => s.rtt === null).length) / xs.length);
-    let lostInRow = 0;
-    for (let i = decided.length - 1; i >= 0 && decided[i]!.rtt === null; i--) lostInRow++;
+    // Probes since the last answered one: the link's present, whatever the statistics say.
+    const pending = this.slots.slice(lastAnswered + 1);
+    const overdue = pending.filter((s) => now - s.sentAt > timeout);
+    const sinceReply = this.lastReply === null ? null : now - this.lastReply;
     const rtts = this.slots.filter((s) => s.rtt !== null).map((s) => s.rtt as number);
     return {
       rtt_ms: this.srtt,
@@ -118,9 +143,10 @@ export class ProbeWindow {
       loss_short_pct: lossOf(decided.slice(-this.shortSize)),
       loss_long_pct: lossOf(decided),
       last_reply: this.lastReply,
-      since_reply_ms: this.lastReply === null ? null : now - this.lastReply,
-      newest_lost: lostInRow > 0,
-      lost_in_row: lostInRow,
+      since_reply_ms: sinceReply,
+      silent: overdue.length > 0 && (sinceReply === null || sinceReply > timeout),
+      lost_in_row: overdue.length,
+      pending_age_ms: pending.length ? now - pending[0]!.sentAt : null,
       loss_timeout_ms: timeout,
       sent: this.sentCount,
       received: this.receivedCount,

@@ -16,16 +16,18 @@ test('probe window: RTT, jitter and loss over short and long windows', () => {
   assert.equal(m.min_rtt_ms, 40);
   assert.ok(m.jitter_ms! > 9 && m.jitter_ms! <= 10, `jitter ${m.jitter_ms}`);
   assert.equal(m.loss_short_pct, 0);
-  assert.equal(m.newest_lost, false);
+  assert.equal(m.silent, false);
   assert.equal(m.last_reply, 1950);
   // Then 5 probes without reply: lost once older than the loss timeout.
   for (let seq = 20; seq < 25; seq++, t += 100) w.sent(seq, t);
   m = w.metrics(t + 1000);
   assert.equal(m.lost_in_row, 5);
-  assert.equal(m.newest_lost, true);
+  assert.equal(m.silent, true);
+  assert.equal(m.pending_age_ms, 1500);
   assert.equal(m.loss_short_pct, 50);
   assert.equal(m.loss_long_pct, 20);
-  assert.equal(w.metrics(t).newest_lost, true, 'probes older than ~RTT+margin already count as lost');
+  assert.equal(w.metrics(t).silent, true, 'silence is noticed after ~RTT+margin, long before loss statistics');
+  assert.equal(w.metrics(t).loss_short_pct, 0, 'not yet counted as lost');
 });
 
 test('probe window: a fresh probe is not lost yet; duplicates and unknown replies are ignored', () => {
@@ -33,13 +35,30 @@ test('probe window: a fresh probe is not lost yet; duplicates and unknown replie
   w.sent(1, 0);
   w.replied(1, 30);
   w.sent(2, 100);
-  assert.equal(w.metrics(120).newest_lost, false);
+  assert.equal(w.metrics(120).silent, false);
   assert.equal(w.replied(1, 140), null, 'duplicate');
   assert.equal(w.replied(99, 140), null, 'unknown seq');
   assert.equal(w.metrics(140).received, 1);
 });
 
-test('probe window: loss timeout follows the RTT but stays within bounds', () => {
+test('probe window: a queue building up (RTT 120 -> 450 ms, replies still flowing) is not silence', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  const replies: [number, number][] = [];
+  let silentSeen = false;
+  for (let t = 0, seq = 0; t <= 6000; t += 10) {
+    for (const [s, at] of replies.filter(([, at]) => at === t)) w.replied(s, at);
+    if (t % 100 === 0) {
+      silentSeen ||= t > 0 && w.metrics(t).silent;
+      const rtt = t < 3000 ? 120 : Math.min(450, 120 + (t - 3000)); // +330 ms within a third of a second
+      w.sent(seq, t);
+      replies.push([seq++, t + Math.round(rtt / 10) * 10]);
+    }
+  }
+  assert.equal(silentSeen, false);
+  assert.equal(w.metrics(6000).loss_short_pct, 0);
+});
+
+test('probe window: silence timeout follows the RTT but stays within bounds', () => {
   const w = new ProbeWindow({ intervalMs: 100, maxLossTimeoutMs: 2000 });
   for (let s = 0; s < 10; s++) {
     w.sent(s, s * 100);
