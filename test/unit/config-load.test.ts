@@ -64,6 +64,15 @@ test('the shipped default is valid, disabled, and check-config exits 0 on it', (
   const config = load(readFileSync(SHIPPED, 'utf8'));
   assert.equal(config.globals.enabled, false);
   assert.deepEqual(config.health, HEALTH_DEFAULTS);
+  // Its commented examples, uncommented and enabled, make a valid router.
+  const example = readFileSync(SHIPPED, 'utf8')
+    .replace(/^#(config |\t)/gm, '$1')
+    .replace(/^#$/gm, '')
+    .replace(/option enabled '0'/g, "option enabled '1'");
+  const router = load(example);
+  assert.equal(router.globals.enabled, true);
+  assert.deepEqual(router.links.map((l) => [l.name, l.id, l.interface, l.role]), [['wan', 1, 'wan', 'active'], ['lte', 2, 'wwan', 'backup']]);
+  assert.equal(router.concentrator?.host, 'vpn.example.net');
 });
 
 test("the concentrator package's shipped default is valid too, and found when /etc/config is not there", () => {
