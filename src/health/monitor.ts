@@ -149,7 +149,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     for (const spec of specs) {
       const old = this.links.get(spec.key);
       if (old && old.spec.local === spec.local && old.spec.peer === spec.peer && old.spec.id === spec.id) {
-        old.spec = spec;
+        // On the concentrator the role is what the router last reported, not the plan's default.
+        old.spec = this.o.role === 'concentrator' ? { ...spec, role: old.spec.role } : spec;
         continue;
       }
       old?.sock.close();
