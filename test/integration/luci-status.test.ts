@@ -121,6 +121,23 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.ok(rig.harness.rpcLog.some((e) => e.sid === sid && e.method === 'status' && e.result?.[0] === 0));
   });
 
+  it('puts a lost concentrator first: the whole bond is offline whatever the links say', async () => {
+    const { page } = await rig.pageAs('root');
+    await page.goto(rig.harness.url + STATUS);
+    await page.waitForSelector('#wanbond-concentrator', WAIT);
+    rig.agent.setConcentratorReachable(false);
+    try {
+      await page.waitForFunction(() => document.querySelector('#wanbond-concentrator')?.textContent === 'Unreachable', null, WAIT);
+      assert.equal(await page.textContent('#wanbond-health'), 'Offline');
+      assert.match((await page.textContent('#wanbond-health-row')) ?? '', /Concentrator unreachable/);
+      assert.equal(await page.getAttribute('#wanbond-health', 'class'), 'label important');
+    } finally {
+      rig.agent.setConcentratorReachable(true);
+    }
+    await page.waitForFunction(() => document.querySelector('#wanbond-concentrator')?.textContent === 'Reachable', null, WAIT);
+    assert.notEqual(await page.textContent('#wanbond-health'), 'Offline');
+  });
+
   it('says so when the agent does not answer, and recovers by itself when it is back', async () => {
     const { page } = await rig.pageAs('root');
     await page.goto(rig.harness.url + STATUS);
