@@ -296,3 +296,10 @@ test('README documents every option, and the defaults it states are the real one
   }
   assert.ok(compared >= 20, `only ${compared} defaults compared`);
 });
+
+test('an MQTT password never appears in a problem message', () => {
+  const secret = 'hunter2\u0007really-secret';
+  const errors = errorsOf(`config mqtt\n\toption broker mqtt://b\n\toption password '${secret}'\n\toption password_file /etc/p\n`);
+  assert.ok(errors.length >= 2);
+  for (const e of errors) assert.ok(!e.includes('hunter2'), e);
+});
