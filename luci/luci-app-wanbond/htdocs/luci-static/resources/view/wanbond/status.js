@@ -228,7 +228,7 @@ return view.extend({
 	renderLinkRow: function(l, i, writable) {
 		var where = [ l.interface, l.device ].filter(function(v) { return v; }).join(' / ');
 		var cells = [
-			E('td', { 'class': 'td', 'data-title': _('Link') }, [
+			E('td', { 'class': 'td wanbond-link-name' }, [
 				E('strong', {}, [ l.name ]), where ? E('br') : '', where ? E('small', {}, [ where ]) : ''
 			]),
 			E('td', { 'class': 'td', 'data-title': _('State') }, [
