@@ -1,7 +1,7 @@
 // Reading /etc/config/wanbond: text -> UCI document -> checked, typed Config with defaults,
 // or every problem found, each naming file, line, section and option.
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { sortErrors, type ConfigError } from './errors.ts';
 import { assemble } from './semantics.ts';
 import { Problems, readSections } from './sections.ts';
@@ -28,14 +28,26 @@ export function loadConfigText(text: string, file: string): LoadResult {
   return validateDocument(parsed.doc, file);
 }
 
+/** Larger than any real config: refuse rather than read a wrong file (a log, a device) whole. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export async function loadConfigFile(path: string): Promise<LoadResult> {
+  const unreadable = (why: string): LoadResult => ({ ok: false, errors: [{ file: path, line: 0, message: `cannot read the config: ${why}` }] });
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      const st = await handle.stat();
+      if (st.isDirectory()) return unreadable('is a directory');
+      if (!st.isFile()) return unreadable('not a regular file');
+      if (st.size > MAX_CONFIG_BYTES) return unreadable(`${st.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    return { ok: false, errors: [{ file: path, line: 0, message: `cannot read the config: ${why}` }] };
+    return unreadable(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message);
   }
   return loadConfigText(text, path);
 }

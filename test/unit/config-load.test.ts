@@ -303,3 +303,15 @@ test('an MQTT password never appears in a problem message', () => {
   assert.ok(errors.length >= 2);
   for (const e of errors) assert.ok(!e.includes('hunter2'), e);
 });
+
+test('loadConfigFile refuses a device or an oversized file instead of reading it whole', async () => {
+  const dev = await loadConfigFile('/dev/zero');
+  assert.equal(dev.ok, false);
+  if (!dev.ok) assert.equal(dev.errors[0]!.message, 'cannot read the config: not a regular file');
+  const dir = mkdtempSync(join(tmpdir(), 'wanbond-config-'));
+  const big = join(dir, 'big');
+  writeFileSync(big, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+  const r = await loadConfigFile(big);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.errors[0]!.message, /over the 1048576-byte limit/);
+});
