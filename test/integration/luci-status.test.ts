@@ -90,6 +90,15 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.deepEqual(rig.agent.setLinkCalls.at(-1), { link: 'dsl', enabled: false });
     assert.match((await page.textContent('tr[data-link="dsl"]')) ?? '', /taken out of the bond/);
 
+    // lte1 is cut and dsl out: lte2 alone carries traffic, so taking it out asks first
+    const calls = rig.agent.setLinkCalls.length;
+    await page.click('tr[data-link="lte2"] button[data-action="take-out"]', WAIT);
+    await page.waitForSelector('body.modal-overlay-active #wanbond-confirm-take-out', WAIT);
+    assert.match((await page.textContent('.modal')) ?? '', /lte2 is the only link carrying traffic/);
+    await page.click('.modal button:has-text("Cancel")');
+    assert.equal(rig.agent.setLinkCalls.length, calls, 'cancelled: nothing sent');
+    assert.equal(await page.evaluate(() => document.body.classList.contains('modal-overlay-active')), false);
+
     await page.click('tr[data-link="dsl"] button[data-action="put-back"]', WAIT);
     await page.waitForSelector('tr[data-link="dsl"] [data-state="up"]', WAIT);
     assert.deepEqual(rig.agent.setLinkCalls.at(-1), { link: 'dsl', enabled: true });

@@ -108,6 +108,7 @@ function niceMax(v) {
 return view.extend({
 	history: null,
 	colors: null,
+	last: null,
 
 	// A stopped agent has no ubus object: the page says so and keeps polling until it is back.
 	fetchStatus: function() {
@@ -210,7 +211,28 @@ return view.extend({
 		}).concat([ E('span', { 'class': 'wanbond-legend-item' }, [ _('solid: down, dashed: up') ]) ]));
 	},
 
+	// Taking out the last link that carries traffic cuts the site off (and maybe this very
+	// page, if it is reached through the bond): ask first.
 	handleSetLink: function(name, enabled, ev) {
+		var members = (this.last && this.last.bond && this.last.bond.members) || [];
+		if (enabled || !(members.length == 1 && members[0] == name))
+			return this.setLink(name, enabled);
+
+		var self = this;
+		ui.showModal(_('Take out the last link?'), [
+			E('p', {}, [ _('%s is the only link carrying traffic. Taking it out stops all internet traffic of this site, and you may lose this page if you reach it through the bond.').format(name) ]),
+			E('div', { 'class': 'right' }, [
+				E('button', { 'class': 'cbi-button', 'click': ui.hideModal }, [ _('Cancel') ]), ' ',
+				E('button', { 'class': 'cbi-button cbi-button-negative', 'id': 'wanbond-confirm-take-out', 'click': ui.createHandlerFn(this, function() {
+					ui.hideModal();
+					return self.setLink(name, enabled);
+				}) }, [ _('Take it out') ])
+			])
+		]);
+		return Promise.resolve();
+	},
+
+	setLink: function(name, enabled) {
 		return callSetLink(name, enabled).then(L.bind(function(res) {
 			var err = null;
 			if (typeof(res) == 'number' && res != 0)
@@ -314,6 +336,7 @@ return view.extend({
 			return;
 		}
 		dom.content(this.noticeBox, null);
+		this.last = st;
 		this.record(st);
 		dom.content(this.summaryBox, this.renderSummary(st));
 		dom.content(this.linksBox, this.renderLinks(st));
