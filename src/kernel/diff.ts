@@ -69,7 +69,8 @@ function createLink(d: LinkSpec, wgKernel: boolean): Step[] {
   const mtu = d.mtu ? ['mtu', String(d.mtu)] : [];
   if (d.kind === 'wireguard') {
     if (wgKernel) return [{ argv: ['ip', 'link', 'add', d.name, ...mtu, 'type', 'wireguard'], why: `tunnel ${d.name}` }];
-    const steps: Step[] = [{ argv: ['wireguard-go', d.name], why: `tunnel ${d.name} (wireguard-go: no WireGuard in this kernel)`, waitFor: `/var/run/wireguard/${d.name}.sock` }];
+    const steps: Step[] = [{ argv: ['wireguard-go', d.name], why: `tunnel ${d.name} (wireguard-go: no WireGuard in this kernel)`, waitFor: `/var/run/wireguard/${d.name}.sock`, ready: ['wg', 'show', d.name, 'listen-port'] }];
+    // After wireguard-go answers: it sets its default MTU while starting up.
     if (d.mtu) steps.push({ argv: ['ip', 'link', 'set', d.name, 'mtu', String(d.mtu)], why: `tunnel ${d.name} MTU` });
     return steps;
   }

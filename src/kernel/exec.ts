@@ -33,6 +33,10 @@ export async function runSteps(steps: Step[], log: Logger): Promise<ExecResult> 
       for (let i = 0; i < 100 && !existsSync(s.waitFor); i++) await sleep(50);
       if (!existsSync(s.waitFor)) return { ran, error: `${s.waitFor} did not appear after ${s.argv.join(' ')}` };
     }
+    if (s.ready) {
+      const r = await execa(s.ready[0]!, s.ready.slice(1), { reject: false, timeout: 10_000 });
+      if (r.exitCode !== 0) return { ran, error: `${s.argv.join(' ')} did not come up (${s.ready.join(' ')} failed)` };
+    }
   }
   return { ran };
 }

@@ -6,6 +6,8 @@ export interface Step {
   why: string;
   /** After running, wait for this path to appear (wireguard-go's control socket). */
   waitFor?: string;
+  /** Then run this until it succeeds (wireguard-go answering: it has finished setting itself up). */
+  ready?: string[];
 }
 
 const quote = (a: string) => (/^[A-Za-z0-9_@%+=:,./\-[\]]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);

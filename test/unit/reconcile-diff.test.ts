@@ -1,0 +1,134 @@
+// The differ against what a real kernel reported: test/fixtures/kernel/ was recorded from a
+// router and a concentrator converged in the lab (test/lab/stack-capture.ts regenerates it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { loadConfigText } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/types.ts';
+import { diff, teardown } from '../../src/kernel/diff.ts';
+import { parseAddrs, parseIptSave, parseLinks, parseQdiscs, parseRoutes, parseRules, parseWgDump } from '../../src/kernel/state.ts';
+import type { KernelState } from '../../src/kernel/state.ts';
+import { formatStep } from '../../src/kernel/step.ts';
+import { planConcentrator, planRouter } from '../../src/plan/index.ts';
+import type { LinkRuntime, Plan, Steering } from '../../src/plan/index.ts';
+
+const fx = (name: string) => readFileSync(new URL(`../fixtures/kernel/${name}`, import.meta.url), 'utf8');
+const state = (p: 'router-' | 'conc-'): KernelState => ({
+  links: parseLinks(fx(`${p}link.json`)),
+  addrs: parseAddrs(fx(`${p}addr.json`)),
+  rules: parseRules(fx(`${p}rule.json`)),
+  routes: parseRoutes(fx(`${p}route.json`)),
+  qdiscs: parseQdiscs(fx(`${p}qdisc.json`)),
+  wg: parseWgDump(fx(`${p}wg.dump`)),
+  nftTag: null, nftExists: false, firewall: 'iptables',
+  ipt: parseIptSave(fx(`${p}iptables.save`), 'iptables-legacy'),
+  forwarding: true, wgKernel: false,
+});
+const config = (name: string): Config => {
+  const r = loadConfigText(fx(name), name);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  return r.config;
+};
+const rcfg = config('router.uci');
+const runtime = (down: string[] = []): Record<string, LinkRuntime> =>
+  Object.fromEntries(rcfg.links.map((l) => [l.name, { name: l.name, up: !down.includes(l.name), device: l.device!, gateway: l.gateway!, mtu: 1500 }]));
+const routerPlan = (o: { down?: string[]; steering?: Steering; cfg?: Config } = {}) =>
+  planRouter({ config: o.cfg ?? rcfg, runtime: runtime(o.down), endpoint: '198.51.100.1', ...(o.steering ? { steering: o.steering } : {}) });
+/** Public keys the shell would derive from the key files: here, what the kernel reports. */
+const pubs = (plan: Plan, st: KernelState) => Object.fromEntries(plan.wg.map((w) => [w.privateKeyFile, st.wg.find((x) => x.dev === w.dev)!.publicKey]));
+const lines = (plan: Plan, st: KernelState) => diff(plan, st, pubs(plan, st)).map(formatStep);
+
+test('a converged router and concentrator: nothing to do', () => {
+  const st = state('router-');
+  assert.deepEqual(lines(routerPlan(), st), []);
+  const cst = state('conc-');
+  assert.deepEqual(lines(planConcentrator({ config: config('conc.uci'), publicMtu: 1500 }), cst), []);
+});
+
+test('only the missing rule is added; mwan3\'s rules and foreign routes are left alone', () => {
+  const st = state('router-');
+  st.rules = st.rules.filter((r) => r.priority !== 962);
+  st.rules.push(...parseRules('[{"priority":1001,"src":"all","iif":"eth1","table":"1"},{"priority":2001,"src":"all","fwmark":"0x100","fwmask":"0x3f00","table":"1"}]'));
+  st.routes.push(...parseRoutes('[{"dst":"default","gateway":"192.168.101.1","dev":"eth1","table":"1","protocol":"static","flags":[]},{"dst":"default","gateway":"192.168.102.1","dev":"eth2","protocol":"boot","metric":20,"flags":[]}]'));
+  assert.deepEqual(lines(routerPlan(), st), ['ip -4 rule add priority 962 fwmark 0x57420002/0xffff00ff lookup 5702']);
+});
+
+test('a rule found twice (crash between add and record) is deleted once', () => {
+  const st = state('router-');
+  st.rules.push(st.rules.find((r) => r.priority === 961)!);
+  assert.deepEqual(lines(routerPlan(), st), ['ip -4 rule del priority 961 fwmark 0x57420001/0xffff00ff lookup 5701']);
+});
+
+test('a link going down: its rule, route, gretap and tunnel go, nothing else', () => {
+  assert.deepEqual(lines(routerPlan({ down: ['wan2'] }), state('router-')), [
+    'ip -4 rule del priority 962 fwmark 0x57420002/0xffff00ff lookup 5702',
+    'ip -4 route del default via 192.168.102.1 dev eth2 table 5702 proto 87',
+    'ip link del wbl2',
+    'ip link del wbg2p1',
+  ]);
+});
+
+test('steering: out of the bond, extra paths and delay, back again', () => {
+  const st = state('router-');
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), st), ['ip link set wbg1p1 nomaster', 'ip link set wbg1p1 up']);
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan3: { paths: 2, extra_delay_ms: 40 } } } }), st), [
+    'ip link add wbg3p2 type gretap local 10.213.1.14 remote 10.213.1.13 key 2',
+    'ip link set wbg3p2 master wbond',
+    'ip link set wbg3p2 up',
+    'tc qdisc replace dev wbg3p1 root netem delay 40ms',
+    'tc qdisc replace dev wbg3p2 root netem delay 40ms',
+  ]);
+});
+
+test('a changed key file or endpoint: one wg set, the key by file only', () => {
+  const st = state('router-');
+  const plan = routerPlan();
+  const p = pubs(plan, st);
+  p['/tmp/wb/cap/wan1.key'] = 'A'.repeat(43) + '=';
+  st.wg.find((w) => w.dev === 'wbl3')!.peers[0]!.endpoint = '192.0.2.1:51820';
+  assert.deepEqual(diff(plan, st, p).map(formatStep), [
+    'wg set wbl1 private-key /tmp/wb/cap/wan1.key',
+    `wg set wbl3 peer ${plan.wg[2]!.peers[0]!.publicKey} allowed-ips 10.213.1.13/32 endpoint 198.51.100.1:51820 persistent-keepalive 25`,
+  ]);
+});
+
+test('from nothing: kernel WireGuard when the module is there, else wireguard-go and wait for its socket', () => {
+  const empty: KernelState = { links: [], addrs: [], rules: [], routes: [], qdiscs: [], wg: [], nftTag: null, nftExists: false, firewall: 'nft', ipt: null, forwarding: false, wgKernel: true };
+  const k = diff(routerPlan(), empty, {});
+  assert.deepEqual(k.slice(0, 3).map(formatStep), ['sysctl -w net.ipv4.ip_forward=1', 'ip link add wbl1 mtu 1440 type wireguard', 'ip link set wbl1 up']);
+  assert.equal(k.at(-1)!.argv.join(' '), 'nft -f -');
+  assert.match(k.at(-1)!.input!, /^table inet wanbond\ndelete table inet wanbond\ntable inet wanbond \{/);
+  const g = diff(routerPlan(), { ...empty, wgKernel: false }, {});
+  assert.deepEqual(g[1], { argv: ['wireguard-go', 'wbl1'], why: 'tunnel wbl1 (wireguard-go: no WireGuard in this kernel)', waitFor: '/var/run/wireguard/wbl1.sock', ready: ['wg', 'show', 'wbl1', 'listen-port'] });
+  assert.equal(formatStep(g[2]!), 'ip link set wbl1 mtu 1440');
+  assert.ok(g.filter((s) => s.argv[0] === 'wg').every((s) => s.argv[s.argv.indexOf('private-key') + 1]!.startsWith('/tmp/wb/cap/')));
+});
+
+test('changed firewall rules: chains rebuilt in one transaction per table, jumps kept', () => {
+  const r = loadConfigText(fx('router.uci').replace("option mode 'balance-rr'", "option mode 'balance-rr'\n\toption mtu '1300'"), 'x');
+  assert.ok(r.ok);
+  const steps = diff(routerPlan({ cfg: r.config }), state('router-'), pubs(routerPlan(), state('router-')));
+  const restore = steps.filter((s) => s.argv[0] === 'iptables-legacy-restore');
+  assert.equal(restore.length, 2);
+  assert.match(restore.map((s) => s.input).join(''), /\*mangle\n:WANBOND_MSS - \[0:0\]\n-A WANBOND_MSS -o wbond .*--set-mss 1260\n-A WANBOND_MSS -i wbond .*--set-mss 1260\nCOMMIT/);
+  assert.ok(!restore.some((s) => /-A FORWARD|-A POSTROUTING/.test(s.input!)));
+  assert.deepEqual(steps.filter((s) => s.argv[0] === 'ip').map(formatStep), ['ip link set wbond mtu 1300']);
+});
+
+test('down: everything wanbond made and nothing else; rules before links, the bond before its slaves', () => {
+  const out = teardown(state('router-')).map(formatStep);
+  const dels = out.filter((l) => l.startsWith('ip link'));
+  assert.equal(dels[0], 'ip link del wbond');
+  assert.deepEqual(dels.slice(1).sort(), ['ip link del wbg1p1', 'ip link del wbg2p1', 'ip link del wbg3p1', 'ip link del wbl1', 'ip link del wbl2', 'ip link del wbl3']);
+  assert.equal(out.filter((l) => l.startsWith('ip -4 rule del')).length, 5);
+  assert.equal(out.filter((l) => l.startsWith('ip -4 route del')).length, 4);
+  const lastIp4 = out.reduce((a, l, i) => (l.startsWith('ip -4') ? i : a), -1);
+  assert.ok(out.findIndex((l) => l.startsWith('ip link')) > lastIp4);
+  const ipt = out.filter((l) => l.startsWith('iptables-legacy-restore')).join('\n');
+  assert.match(ipt, /-D POSTROUTING -m comment --comment wanbond -j WANBOND_NAT\n-F WANBOND_NAT\n-X WANBOND_NAT/);
+  assert.ok(out.every((l) => !l.startsWith('ip link') || /^ip link del wb/.test(l)), out.join('\n'));
+  assert.ok(out.filter((l) => l.startsWith('ip -4 route')).every((l) => l.endsWith(' proto 87')));
+  assert.ok(out.filter((l) => l.startsWith('ip -4 rule')).every((l) => /priority 9[6-8]\d /.test(l)));
+  const c = teardown(state('conc-')).map(formatStep);
+  assert.equal(c.find((l) => l.startsWith('ip link')), 'ip link del wbd501');
+});
