@@ -105,11 +105,14 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
     };
     const timer = setTimeout(() => { timedOut = true; killGroup(); }, (timeoutSec + BOOT_GRACE_SEC) * 1000);
+    // A caller that exits (test runner killed, Ctrl-C) takes its guest with it.
+    process.once('exit', killGroup);
     const status = await new Promise<number | null>((res) => {
       child.on('error', (e) => { output += `lab: cannot start linux.uml: ${e.message}\n`; res(null); });
       child.on('close', (code) => res(code));
     });
     clearTimeout(timer);
+    process.removeListener('exit', killGroup);
     killGroup(); // stray helper processes of a guest that panicked
     void status;
     const exitMatch = /WANBOND_LAB_EXIT=(\d+)/.exec(output);

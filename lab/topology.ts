@@ -2,6 +2,7 @@
 // internet core, concentrator, internet server), shapes each modem's uplink with netem from the
 // profile, starts the server's services, and hands back a Lab to drive and measure it.
 import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONC, CORE_NS, SERVER, planSites, type LabLink, type LabSite } from './addressing.ts';
 import { parseIperf, parsePing, type IperfResult, type PingResult } from './measure.ts';
@@ -105,7 +106,6 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
     if (!lines.length) return;
     await execIp([...(ns ? ['-n', ns] : []), '-batch', '-'], { input: lines.join('\n') + '\n' });
   };
-  const sysctl = (ns: string, kv: string[]): Promise<ExecResult> => exec(ns, ['sysctl', '-q', '-w', ...kv]);
   const masquerade = (ns: string, dev: string): Promise<ExecResult> =>
     exec(ns, ['iptables-legacy', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-o', dev, '-j', 'MASQUERADE']);
   const applyShape = async (where: { ns: string; dev: string }, s: Shape): Promise<void> => {
@@ -118,6 +118,11 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
     return l;
   };
 
+  // Forwarding on in every namespace, inherited from the guest's own at creation: a process per
+  // namespace less (each costs seconds in UML on a loaded host). LAN client and server have one
+  // interface each, so forwarding there changes nothing.
+  writeFileSync('/proc/sys/net/core/devconf_inherit_init_net', '1\n');
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
   // Namespaces and veth pairs (created straight into their namespaces).
   await ipBatch(null, [...namespaces].map((n) => `netns add ${n}`));
   const veth = (a: string, aNs: string, b: string, bNs: string): string =>
@@ -164,14 +169,11 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
   }
   for (const [ns, lines] of nsLines) await ipBatch(ns, lines);
 
-  // Forwarding and NAT: every modem masquerades its uplink, and so does the carrier NAT.
-  const forwarders = [CORE_NS, CONC.ns];
+  // NAT: every modem masquerades its uplink, and so does the carrier NAT.
   for (const s of sites) {
-    forwarders.push(s.routerNs);
-    if (s.cgnatNs) { forwarders.push(s.cgnatNs); await masquerade(s.cgnatNs, 'wan0'); }
-    for (const l of s.links) { forwarders.push(l.modemNs); await masquerade(l.modemNs, 'wan0'); }
+    if (s.cgnatNs) await masquerade(s.cgnatNs, 'wan0');
+    for (const l of s.links) await masquerade(l.modemNs, 'wan0');
   }
-  for (const ns of forwarders) await sysctl(ns, ['net.ipv4.ip_forward=1']);
 
   for (const s of sites) {
     for (const l of s.links) {
@@ -191,7 +193,7 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
   if (opts.services ?? true) {
     for (const port of SERVER.iperfPorts) spawn(SERVER.ns, ['iperf3', '-s', '-p', String(port)]);
     spawn(SERVER.ns, ['node', WHOAMI, 'serve', String(SERVER.whoamiPort), String(SERVER.udpEchoPort)]);
-    await waitListening(exec, SERVER.ns, [...SERVER.iperfPorts, SERVER.whoamiPort], 20_000);
+    await waitListening(exec, SERVER.ns, [...SERVER.iperfPorts, SERVER.whoamiPort], 60_000);
   }
 
   const lab: Lab = {
@@ -260,7 +262,7 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
     },
     async whoami(ns, o = {}) {
       const argv = ['node', WHOAMI, 'ask', o.host ?? SERVER.address, String(o.port ?? SERVER.whoamiPort), ...(o.bind ? [o.bind] : [])];
-      const r = await exec(ns, argv, { timeoutMs: 20_000 });
+      const r = await exec(ns, argv, { timeoutMs: 60_000 });
       return r.stdout.trim();
     },
     dumpState: (ns) => dumpState(exec, ns),
@@ -290,6 +292,6 @@ async function waitListening(
     const missing = ports.filter((p) => !open.has(p));
     if (!missing.length) return;
     if (Date.now() > deadline) throw new Error(`lab: ${ns} not listening on ${missing.join(', ')}`);
-    await new Promise((r2) => setTimeout(r2, 200));
+    await new Promise((r2) => setTimeout(r2, 500));
   }
 }
