@@ -35,11 +35,13 @@ function verdict(key: string, v: number | boolean | undefined, profile: string):
 }
 
 function table(name: string, d: BenchDetail): string {
-  const rows: string[][] = [['figure', 'wanbond', 'plain balance-rr', ...Object.keys(d.variants), 'floor']];
+  const planes = Object.entries(d.planes).filter(([k, v]) => k !== 'wanbond_cpu' && !('refused' in v) && !('error' in v));
+  const title: Record<string, string> = { wanbond: 'wanbond run', kernel: 'wanbond steering, kernel GRE' };
+  const rows: string[][] = [['figure', ...planes.map(([k]) => title[k] ?? k), 'plain balance-rr', ...Object.keys(d.variants).map((v) => `${v} (static)`), `floor (${d.plane})`]];
   const keys = [...RESULT_KEYS.slice(0, 4), 'cut_max_gap_s', 'cut_tcp_survived', 'cut_udp_lost_s', 'spike_recovery_s', 'flap_sessions_lost', 'flap_moves_per_5'];
   for (const k of keys) {
     const v = d.results?.[k];
-    rows.push([k, v === undefined ? '-' : String(v), String(d.baseline[k] ?? '-'), ...Object.values(d.variants).map((x) => String(x[k] ?? '-')), verdict(k, v, name)]);
+    rows.push([k, ...planes.map(([, p]) => String(p[k] ?? '-')), String(d.baseline[k] ?? '-'), ...Object.values(d.variants).map((x) => String(x[k] ?? '-')), verdict(k, v, name)]);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ')).join('\n');
@@ -78,6 +80,9 @@ async function main(): Promise<number> {
     writeFileSync(join(dir, `${name}-detail.json`), JSON.stringify(d, null, 2) + '\n');
     console.log(`\n${name}: sum of links ${d.sum_down_kbit} kbit/s down; ratios are goodput / sum; median of ${d.reps}; CPU ceiling ${d.cpu.tunnel_kbit} kbit/s (need ${d.cpu.needed_kbit}), guest timer lag p95 ${d.cpu.timer_lag_p95_ms ?? '?'} ms`);
     console.log(table(name, d) + '\n');
+    const wcpu = d.planes['wanbond_cpu'];
+    if (wcpu) console.log(`wanbond run through WireGuard (wireguard-go in the lab): unshaped ${wcpu['tunnel_kbit']} kbit/s, need ${wcpu['needed_kbit']}${wcpu['ok'] ? '' : ' -> CPU-bound, its figures are not reported'}`);
+    console.log(`latest.json quotes the '${d.plane}' plane.`);
   }
   return status;
 }

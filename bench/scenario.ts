@@ -2,6 +2,7 @@
 // measures the plain balance-rr baseline and wanbond's steering on the same lab, runs the cut /
 // spike / flap scenarios, and writes every figure (each measured `reps` times) as the result.
 // Usage (through runInLab): scenario.ts <profile.json> <reps>
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProfile, sumDownKbit, sumUpKbit } from '../lab/profile.ts';
 import { log, writeResult } from '../lab/scenario.ts';
@@ -15,6 +16,7 @@ import type { AgentSpec } from './kernel-agent.ts';
 import { bytesAtEnd, longestGap, median, spikeRecovery, voipAliveAtEnd, voipLostSeconds } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
+import { startWanbond } from './wanbond-plane.ts';
 
 const profilePath = process.argv[2] ?? join(REPO_ROOT, 'bench', 'profiles', 'hetero-3.json');
 const reps = Math.max(1, Number(process.argv[3] ?? 3));
@@ -24,7 +26,7 @@ const sumUp = sumUpKbit(profile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, variants: {}, results: null, runs: {} };
+const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, variants: {}, planes: {}, plane: 'none', results: null, runs: {} };
 
 async function repeat(name: string, f: () => Promise<number>): Promise<number> {
   const xs: number[] = [];
@@ -114,7 +116,10 @@ async function underLoad(lab: Lab, seconds: number, disturb: (t0: number) => Pro
   return { flow, trace, t0 };
 }
 
-async function scenarios(lab: Lab, agents: { router: SpawnedProcess }): Promise<Record<string, number | boolean>> {
+/** Link moves the router's agent reported while `f` ran: [from, to] of the victim link. */
+type MoveProbe = <T>(link: string, f: () => Promise<T>) => Promise<{ value: T; moves: [string, string][] }>;
+
+async function scenarios(lab: Lab, plane: string, watch: MoveProbe): Promise<Record<string, number | boolean>> {
   const victim = 0; // the largest link: losing it hurts most
   const name = lab.links[victim]!.name;
   const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [];
@@ -133,7 +138,7 @@ async function scenarios(lab: Lab, agents: { router: SpawnedProcess }): Promise<
     survived &&= alive;
     gaps.push(gap);
     udpLost.push(voipLostSeconds(cut.trace, cut.t0 + 1000, cut.t0 + 21_000));
-    log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s (cut at +${((cutAt - cut.t0) / 1000).toFixed(1)} s)`);
+    log(`${plane} cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s (cut at +${((cutAt - cut.t0) / 1000).toFixed(1)} s)`);
     await sleep(3000);
 
     let spikeAt = 0, spikeEnd = 0;
@@ -146,35 +151,32 @@ async function scenarios(lab: Lab, agents: { router: SpawnedProcess }): Promise<
       await lab.resetLink(victim);
     });
     spikes.push(spikeRecovery(spike.trace, spikeAt, spikeEnd));
-    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s`);
+    log(`${plane} spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s`);
     await sleep(3000);
 
-    let flapStart = 0, flapEnd = 0;
-    const flap = await underLoad(lab, 30, async () => {
+    const watched = await watch(name, () => underLoad(lab, 30, async () => {
       await sleep(5000);
-      flapStart = Date.now();
       for (let k = 0; k < 5; k++) {
         await lab.setLink(victim, { loss_pct: 100 });
         await sleep(2000);
         await lab.resetLink(victim);
         await sleep(2000);
       }
-      flapEnd = Date.now();
-    });
+    }));
+    const flap = watched.value;
     const lost = Number(!(flap.flow.ok && bytesAtEnd(flap.flow.raw, 3) > 0)) + Number(!voipAliveAtEnd(flap.trace, 3));
     flapLost.push(lost);
-    const ev = lines(agents.router).filter((l) => l.kind === 'link' && l.link === name && l.at >= flapStart && l.at <= flapEnd + 1000);
-    const leaves = ev.filter((l) => l.from === 'up').length;
-    const joins = ev.filter((l) => l.to === 'up').length;
+    const leaves = watched.moves.filter(([from]) => from === 'up').length;
+    const joins = watched.moves.filter(([, to]) => to === 'up').length;
     flapMoves.push(Math.max(leaves, joins));
-    log(`flap ${i + 1}: sessions lost ${lost}, ${name} left ${leaves}x and rejoined ${joins}x in 5 flaps`);
+    log(`${plane} flap ${i + 1}: sessions lost ${lost}, ${name} left ${leaves}x and rejoined ${joins}x in 5 flaps`);
     await sleep(5000);
   }
-  out.runs['cut_max_gap_s'] = gaps;
-  out.runs['cut_udp_lost_s'] = udpLost;
-  out.runs['spike_recovery_s'] = spikes;
-  out.runs['flap_sessions_lost'] = flapLost;
-  out.runs['flap_leaves_max'] = flapMoves;
+  out.runs[`${plane}.cut_max_gap_s`] = gaps;
+  out.runs[`${plane}.cut_udp_lost_s`] = udpLost;
+  out.runs[`${plane}.spike_recovery_s`] = spikes;
+  out.runs[`${plane}.flap_sessions_lost`] = flapLost;
+  out.runs[`${plane}.flap_leaves_max`] = flapMoves;
   return {
     cut_max_gap_s: median(gaps),
     cut_tcp_survived: survived,
@@ -249,17 +251,77 @@ async function main(): Promise<void> {
     const allIn = await waitAllIn(agents.router, lab.links.length, 120_000) && (await waitAllIn(agents.conc, lab.links.length, 60_000));
     log(`agents up, every link in the bond: ${allIn}`);
     if (!allIn) log(agents.router.output().slice(-2000));
-    const res: Record<string, number | boolean> = {
-      single_flow_down_ratio: await repeat('single_flow_down_ratio', down(lab)),
-      multi_flow_down_ratio: await repeat('multi_flow_down_ratio', down(lab, 8)),
-      single_flow_up_ratio: await repeat('single_flow_up_ratio', up(lab)),
-      best_link_ratio: bestRatio,
+    const kernelWatch: MoveProbe = async (link, f) => {
+      const t0 = Date.now();
+      const value = await f();
+      const t1 = Date.now() + 1000;
+      const moves = lines(agents.router).filter((l) => l.kind === 'link' && l.link === link && l.at >= t0 && l.at <= t1).map((l): [string, string] => [l.from!, l.to!]);
+      return { value, moves };
     };
-    Object.assign(res, await scenarios(lab, agents));
-    out.results = res;
+    const kernel: Record<string, number | boolean> = {
+      single_flow_down_ratio: await repeat('kernel.single_flow_down_ratio', down(lab)),
+      multi_flow_down_ratio: await repeat('kernel.multi_flow_down_ratio', down(lab, 8)),
+      single_flow_up_ratio: await repeat('kernel.single_flow_up_ratio', up(lab)),
+      best_link_ratio: bestRatio,
+      ...(await scenarios(lab, 'kernel', kernelWatch)),
+    };
+    out.planes['kernel'] = kernel;
+    out.results = kernel;
+    out.plane = 'kernel';
     await agents.router.stop();
     await agents.conc.stop();
-    out.runs['agent_router_tail'] = [agents.router.output().slice(-3000)];
+    out.runs['kernel.agent_router_tail'] = [agents.router.output().slice(-3000)];
+
+    // 6. wanbond itself: `wanbond run` at both ends (WireGuard, gretaps, bond, its own health).
+    if (process.env['BENCH_PLANE'] !== 'kernel' && existsSync(join(REPO_ROOT, 'dist', 'wanbond.js'))) {
+      await removePlane(lab);
+      await lab.exec('router', ['ip', 'rule', 'del', 'priority', '900'], { reject: false });
+      const wb = await startWanbond(lab);
+      try {
+        let ready = false;
+        const until = Date.now() + 180_000;
+        while (!ready && Date.now() < until) {
+          ready = (await lab.whoami('lan').catch(() => '')) === lab.conc.address;
+          if (!ready) await sleep(1000);
+        }
+        await sleep(5000); // every link's probes answered, steering applied
+        log(`wanbond up: ${ready}; router agent says:\n${wb.router.output().slice(-1500)}`);
+        if (!ready) throw new Error('wanbond: the LAN client never reached the server through the bond');
+        for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
+        const cpuWg = (await lab.iperf('lan', { seconds: 5, reverse: true, parallel: 4, extra: ['-O', '1'] })).bitsPerSecond / 1000;
+        for (const l of lab.links) await lab.resetLink(l);
+        const needed = 2 * Math.max(sumDown, sumUp);
+        log(`cpu check (wanbond, WireGuard): unshaped ${Math.round(cpuWg)} kbit/s, need ${needed}`);
+        out.planes['wanbond_cpu'] = { tunnel_kbit: Math.round(cpuWg), needed_kbit: needed, ok: cpuWg >= needed };
+        if (cpuWg < needed) {
+          out.planes['wanbond'] = { refused: true };
+          log('wanbond plane: the lab CPU is the limit through WireGuard; figures not reported');
+        } else {
+          const wbWatch: MoveProbe = async (link, f) => {
+            const from = wb.router.output().length;
+            const value = await f();
+            await sleep(1000);
+            return { value, moves: wb.moves(from).filter(([l]) => l === link).map(([, a, b]): [string, string] => [a, b]) };
+          };
+          const res: Record<string, number | boolean> = {
+            single_flow_down_ratio: await repeat('wanbond.single_flow_down_ratio', down(lab)),
+            multi_flow_down_ratio: await repeat('wanbond.multi_flow_down_ratio', down(lab, 8)),
+            single_flow_up_ratio: await repeat('wanbond.single_flow_up_ratio', up(lab)),
+            best_link_ratio: bestRatio,
+            ...(await scenarios(lab, 'wanbond', wbWatch)),
+          };
+          out.planes['wanbond'] = res;
+          out.results = res;
+          out.plane = 'wanbond';
+        }
+      } catch (e) {
+        out.planes['wanbond'] = { error: true };
+        log(`wanbond plane failed: ${(e as Error).message}`);
+      } finally {
+        out.runs['wanbond.router_log_tail'] = [wb.router.output().slice(-4000)];
+        await wb.stop().catch(() => undefined);
+      }
+    }
   } finally {
     await lab.destroy().catch(() => undefined);
   }
