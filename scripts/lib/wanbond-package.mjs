@@ -12,7 +12,7 @@ const at = (...p) => join(ROOT, ...p);
 
 export const MAINTAINER = 'wanbond maintainers <maintainers@wanbond.invalid>';
 export const HOMEPAGE = 'https://wanbond.invalid/';
-export const LICENSE = 'GPL-2.0-only';
+export const LICENSE = 'Apache-2.0';
 export const FEED_MAKEFILE = at('openwrt/wanbond/Makefile');
 /** The bundled npm packages' licenses (regenerate: node scripts/lib/licenses.mjs > this file). */
 export const NOTICES = 'files/usr/lib/wanbond/THIRD-PARTY-LICENSES';
@@ -75,9 +75,9 @@ export function wanbondIpkSpec({ bundle = at('dist/wanbond.js'), config = at('fi
 /** Debian's copyright file: wanbond's license, then the bundled packages' (policy 12.5). */
 function debianCopyright() {
   return (
-    'wanbond\n\nCopyright: the wanbond authors\nLicense: GPL-2.0-only\n' +
-    ' On Debian systems the full text of the GNU General Public License version 2\n' +
-    ' is in /usr/share/common-licenses/GPL-2.\n\n' +
+    'wanbond\n\nCopyright: the wanbond authors\nLicense: Apache-2.0\n' +
+    ' On Debian systems the full text of the Apache License, Version 2.0\n' +
+    ' is in /usr/share/common-licenses/Apache-2.0.\n\n' +
     'The bundle /usr/lib/wanbond/wanbond.js also holds third-party code:\n\n' +
     thirdPartyLicenses(ROOT, { commonLicenses: true })
   );

@@ -90,8 +90,8 @@ test('dpkg-deb --contents: bundle, wrapper, disabled concentrator config, system
 
 test('copyright names wanbond\'s license and every bundled package; changelog.gz is this version', () => {
   const copyright = debFile('./usr/share/doc/wanbond/copyright').toString();
-  assert.match(copyright, /^License: GPL-2\.0-only$/m);
-  assert.match(copyright, /\/usr\/share\/common-licenses\/GPL-2\b/);
+  assert.match(copyright, /^License: Apache-2\.0$/m);
+  assert.match(copyright, /\/usr\/share\/common-licenses\/Apache-2\.0/);
   for (const dep of ['execa', 'zod', 'mqtt']) assert.match(copyright, new RegExp(`^--- ${dep} `, 'm'));
   assert.doesNotMatch(copyright, /TERMS AND CONDITIONS FOR USE, REPRODUCTION/, 'full Apache text: point to common-licenses');
   const changelog = gunzipSync(debFile('./usr/share/doc/wanbond/changelog.gz')).toString();
