@@ -120,6 +120,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly readRx: (devs: string[]) => number | null;
   private disabledAtRun = new Set<string>();
   private readonly startedAt: number;
+  private lastTick: number | null = null;
+  private stalledUntil = -Infinity;
 
   constructor(private o: MonitorOptions) {
     super();
@@ -244,14 +246,28 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   /** One probe interval. Public so tests can drive a monitor without timers. */
   tick(): void {
     const now = this.clock();
+    const intervalMs = this.o.health.interval * 1000;
+    // This end did not run for a while (a starved CPU, a long GC): probes in flight meanwhile are
+    // late for local reasons, and replies already queued are read only after this tick. Judge no
+    // link until the backlog is read.
+    const gap = this.lastTick === null ? 0 : now - this.lastTick;
+    this.lastTick = now;
+    if (gap > Math.max(5 * intervalMs, 500)) {
+      this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes in flight are not judged`);
+      for (const t of this.links.values()) t.window.forgetPending(now);
+      this.stalledUntil = now + 2 * intervalMs;
+    }
+    const judging = now >= this.stalledUntil;
     for (const t of this.links.values()) {
       if (!t.sock.ready && now - t.lastOpenTry >= 1000) {
         t.lastOpenTry = now;
         void t.sock.open();
       }
       t.metrics = t.window.metrics(now);
-      const tr = t.sm.step(classify(t.metrics, this.o.health), now);
-      if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
+      if (judging) {
+        const tr = t.sm.step(classify(t.metrics, this.o.health), now);
+        if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
+      }
       if (t.sock.ready) {
         t.window.sent(t.seq, now);
         t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now)) });

@@ -106,6 +106,15 @@ export class ProbeWindow {
     return rtt;
   }
 
+  /**
+   * Forget probes sent before `t` that are still unanswered: this end could not run for a while
+   * (a stalled process or starved CPU), so their lateness says nothing about the link. Replies to
+   * them, when they are finally read, are ignored as unknown.
+   */
+  forgetPending(t: number): void {
+    this.slots = this.slots.filter((s) => s.rtt !== null || s.sentAt >= t);
+  }
+
   /** Like TCP's RTO, but tighter: a silent link must be noticed in a few hundred ms. */
   lossTimeout(): number {
     const floor = 3 * this.intervalMs;

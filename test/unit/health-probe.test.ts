@@ -102,3 +102,20 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
   assert.equal(g.total, bad.length);
   assert.equal(g.counts.invalid, 7);
 });
+
+test('probe window: probes in flight while this end stalled are forgotten, not counted as lost', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 40);
+  }
+  w.sent(10, 1000);
+  w.sent(11, 1100);
+  // The process sleeps 2 s; at 3100 it runs again and forgets what was in flight.
+  w.forgetPending(3100);
+  const m = w.metrics(3100);
+  assert.equal(m.silent, false);
+  assert.equal(m.pending_age_ms, null);
+  assert.equal(m.loss_long_pct, 0);
+  assert.equal(w.replied(10, 3105), null, 'a reply read late is ignored');
+});
