@@ -157,5 +157,8 @@ export function hint(word: string, candidates: readonly string[]): string {
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
-  return best !== undefined && bestDistance <= limit && best !== word ? ` (did you mean '${best}'?)` : '';
+  if (best !== undefined && bestDistance <= limit && best !== word) return ` (did you mean '${best}'?)`;
+  // A shortened or lengthened name: `fallback_time` for `fallback_timeout`.
+  const stem = candidates.find((c) => word.length >= 4 && c !== word && (c.startsWith(w) || w.startsWith(c.toLowerCase())));
+  return stem !== undefined ? ` (did you mean '${stem}'?)` : '';
 }

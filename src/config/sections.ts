@@ -46,7 +46,12 @@ const MWAN3_TRACKING = ['track_ip', 'track_method', 'reliability', 'count', 'tim
 function elsewhere(option: string): string {
   if (MWAN3_TRACKING.includes(option)) return ` (an mwan3 option: wanbond probes each link inside its own tunnel; thresholds are in 'config health')`;
   const owners = Object.entries(SECTIONS).filter(([, spec]) => spec.options[option]).map(([type]) => `'config ${type}'`);
-  return owners.length ? ` (it belongs in ${owners.join(' or ')})` : '';
+  if (owners.length) return ` (it belongs in ${owners.join(' or ')})`;
+  const all = [...new Set(Object.values(SECTIONS).flatMap((spec) => Object.keys(spec.options)))];
+  const near = /'(\w+)'/.exec(hint(option, all))?.[1];
+  if (near === undefined) return '';
+  const where = Object.entries(SECTIONS).filter(([, spec]) => spec.options[near]).map(([type]) => `'config ${type}'`);
+  return ` (did you mean '${near}', an option of ${where.join(' or ')}?)`;
 }
 
 export function readSections(doc: UciDocument, problems: Problems): Map<string, SectionRecord[]> {

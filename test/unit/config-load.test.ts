@@ -18,7 +18,7 @@ const SHIPPED = 'files/etc/config/wanbond';
 const BUNDLE = resolve('dist/wanbond.js');
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BUNDLE, 'check-config', ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [BUNDLE, 'check-config', ...args], { encoding: 'utf8', timeout: 180_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -314,4 +314,13 @@ test('loadConfigFile refuses a device or an oversized file instead of reading it
   const r = await loadConfigFile(big);
   assert.equal(r.ok, false);
   if (!r.ok) assert.match(r.errors[0]!.message, /over the 1048576-byte limit/);
+});
+
+test('unknown names get a "did you mean" for typos and shortened names, none for unrelated ones', () => {
+  assert.deepEqual(errorsOf(`config globals\n\toption fallback_time 5\n\toption intrface x\n\toption colour blue\nconfig helth\n`), [
+    "f:2: @globals[0].fallback_time: unknown option (did you mean 'fallback_timeout'?)",
+    "f:3: @globals[0].intrface: unknown option (did you mean 'interface', an option of 'config link'?)",
+    'f:4: @globals[0].colour: unknown option',
+    "f:5: @helth[0]: unknown section type 'helth' (did you mean 'health'?)",
+  ]);
 });
