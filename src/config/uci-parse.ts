@@ -236,7 +236,7 @@ class Parser {
       else if (w[0] === 'o' && (rest === '' || rest === 'ption')) this.parseOption(false, line);
       else if (w[0] === 'l' && (rest === '' || rest === 'ist')) this.parseOption(true, line);
       else if (/^(p|package|c|config|o|option|l|list)\s+$/.test(w)) this.fail(`invalid command: ${quote(w.trim())} needs arguments`);
-      else if (w.startsWith('\uFEFF')) this.fail('invalid command: the file starts with a byte order mark (uci cannot read it; save the file as UTF-8 without BOM)');
+      else if (w.startsWith('\uFEFF') && line === 1) this.fail('invalid command: the file starts with a byte order mark (uci cannot read it; save the file as UTF-8 without BOM)');
       else this.fail(`invalid command ${quote(w)} (expected config, option, list or package)`);
     }
   }
