@@ -94,3 +94,54 @@ export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 
 export function firstLines(s: string, n = 12): string {
   return s.trim().split('\n').slice(0, n).join(' | ');
 }
+
+/** Keys and UCI files for the lab's first site and the concentrator; returns the two paths. */
+export async function configureOneSite(lab: Lab, dir: string, extraGlobals: string[] = []): Promise<{ router: string; conc: string }> {
+  const site = lab.sites[0]!;
+  const concKey = await genKey(`${dir}/conc.key`);
+  const peers: string[] = [];
+  for (const l of site.links) peers.push(`${l.index + 1}:${l.name}:${await genKey(`${dir}/${l.name}.key`)}`);
+  writeFileSync(`${dir}/conc.uci`, concUci(dir, [{ name: 'home', subnet: '10.213.1.0/24', peers }]));
+  writeFileSync(`${dir}/router.uci`, routerUci({ site, dir, concKey, extraGlobals }));
+  return { router: `${dir}/router.uci`, conc: `${dir}/conc.uci` };
+}
+
+/** Where two dumpState results differ, briefly (for a failing check's detail). */
+export function stateDiff(a: unknown, b: unknown): string {
+  const out: string[] = [];
+  const A = a as Record<string, unknown>, B = b as Record<string, unknown>;
+  for (const k of Object.keys(A)) {
+    const x = JSON.stringify(A[k]), y = JSON.stringify(B[k]);
+    if (x === y) continue;
+    let i = 0;
+    while (i < x.length && x[i] === y[i]) i++;
+    out.push(`${k}: before ...${x.slice(Math.max(0, i - 80), i + 120)}... after ...${y.slice(Math.max(0, i - 80), i + 120)}...`);
+  }
+  return out.join(' || ') || 'identical';
+}
+
+/**
+ * dumpState with iptables tables that hold nothing but empty built-in chains (policy ACCEPT)
+ * left out: the kernel creates a namespace's iptables tables when they are first used and never
+ * removes them, and such a table filters nothing.
+ */
+export function withoutEmptyIptables<T extends { iptables: string[] }>(s: T): T {
+  const out: string[] = [];
+  let table: string[] = [];
+  for (const line of s.iptables) {
+    if (line.startsWith('*')) table = [line];
+    else if (line === 'COMMIT') {
+      const empty = table.slice(1).every((l) => /^:[A-Z]+ ACCEPT/.test(l));
+      if (!empty) out.push(...table, line);
+      table = [];
+    } else if (table.length) table.push(line);
+    else out.push(line);
+  }
+  return { ...s, iptables: out };
+}
+
+/** Three equal links shaped well below what wireguard-go in the one-CPU lab carries. */
+export const EQUAL_SLOW = {
+  description: 'three equal links, 1 Mbit/s both ways, 20 ms one way; the second behind carrier NAT',
+  links: [0, 1, 2].map((i) => ({ rate_down_kbit: 1000, rate_up_kbit: 1000, delay_ms: 20, jitter_ms: 0, loss_pct: 0, ...(i === 1 ? { cgnat: true } : {}) })),
+};
