@@ -64,6 +64,6 @@ export const MQTT_DEFAULTS: Mqtt = {
   interval: 10,
   qos: 0,
   insecure: false,
-  ha_discovery: false,
+  ha_discovery: true,
   ha_prefix: 'homeassistant',
 };

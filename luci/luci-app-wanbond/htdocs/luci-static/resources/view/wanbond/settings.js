@@ -377,7 +377,7 @@ return view.extend({
 		}, null, _('For mqtts:// or wss:// with a private CA.'));
 
 		mqttOption(form.Flag, 'insecure', _('Skip certificate check'));
-		mqttOption(form.Flag, 'ha_discovery', _('Home Assistant discovery'));
+		mqttOption(form.Flag, 'ha_discovery', _('Home Assistant discovery')).default = '1';
 
 		o = s.option(form.Value, 'ha_prefix', _('Discovery prefix'));
 		o.placeholder = 'homeassistant';
