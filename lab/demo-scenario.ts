@@ -1,6 +1,7 @@
 // What `make demo` shows, run inside the lab: three emulated modems and their speeds, then the
 // bond at work (per-link status, a download through the bond beside the best single link, a
 // modem cut during a download). Usage: demo-scenario.ts [profile=default]
+import { existsSync } from 'node:fs';
 import { loadProfile } from './profile.ts';
 import { writeResult } from './scenario.ts';
 import { buildTopology, type Lab, type LabLink } from './topology.ts';
@@ -18,17 +19,40 @@ interface DemoStack {
 }
 
 // ============================================================================================
-// HOOK (stack): start the agents here and return a DemoStack, or null while there is no agent.
-// Write the UCI files (router: one `config link` per lab.links[i] with its device + gateway;
-// concentrator: its site), then:
-//   lab.spawnIsolated('conc',   ['node', 'dist/wanbond.js', 'run', '--config', concUciFile]);
-//   lab.spawnIsolated('router', ['node', 'dist/wanbond.js', 'run', '--config', routerUciFile]);
-// wait until `lab.whoami('lan')` answers with lab.conc.address, and return
-//   { clientNs: 'lan', status: () => lab.execIsolated('router', ['node', 'dist/wanbond.js', 'status']).then(r => r.stdout), stop }.
+// HOOK (stack): starts the agents as on the devices (`wanbond run --config <uci file>` in router
+// and conc, each with its own /var/run/wireguard and /var/run/wanbond), with the keys and UCI
+// files the stack's lab tests write (test/lab/stack-lib.ts), and waits until the LAN client's
+// traffic leaves the internet from the concentrator's address. Returns null when there is no
+// agent bundle, a string saying why when the stack did not come up.
 // ============================================================================================
-async function startStack(lab: Lab): Promise<DemoStack | null> {
-  void lab;
-  return null;
+async function startStack(lab: Lab): Promise<DemoStack | string | null> {
+  const { AGENT, SCRATCH, configureOneSite, until } = await import('../test/lab/stack-lib.ts');
+  if (!existsSync(AGENT)) return null;
+  const cfg = await configureOneSite(lab, `${SCRATCH}/demo`);
+  const conc = lab.spawnIsolated(lab.conc.ns, ['node', AGENT, 'run', '--config', cfg.conc]);
+  const router = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', cfg.router]);
+  const stop = async (): Promise<void> => {
+    await Promise.all([router.stop(), conc.stop()]);
+    await lab.execIsolated('router', ['node', AGENT, 'down'], { reject: false, timeoutMs: 60_000 });
+    await lab.execIsolated(lab.conc.ns, ['node', AGENT, 'down'], { reject: false, timeoutMs: 60_000 });
+  };
+  say('starting wanbond on the router and the concentrator...');
+  const t0 = Date.now();
+  const up = await until(async () => (await lab.whoami('lan').catch(() => '')) === lab.conc.address, 120_000, 1000);
+  if (!up) {
+    say('the stack did not come up; the agents said:');
+    say(router.output().split('\n').slice(-10).join('\n'));
+    say(conc.output().split('\n').slice(-10).join('\n'));
+    await stop();
+    return 'the stack did not come up within 120 s';
+  }
+  say(`the LAN reaches the internet through the bond after ${((Date.now() - t0) / 1000).toFixed(0)} s (the server sees ${lab.conc.address})`);
+  say();
+  return {
+    clientNs: 'lan',
+    status: async () => (await lab.execIsolated('router', ['node', AGENT, 'status'], { reject: false })).stdout,
+    stop,
+  };
 }
 
 async function pinLinks(lab: Lab): Promise<void> {
@@ -69,11 +93,12 @@ async function main(): Promise<void> {
   say();
 
   const stack = await startStack(lab);
-  if (!stack) {
-    say('The agent is not wired into the demo yet (see the HOOK in lab/demo-scenario.ts).');
+  if (!stack || typeof stack === 'string') {
+    say(stack ?? 'There is no agent bundle (dist/wanbond.js): run `make build`.');
     say(`Best single link: ${mbit(best)} Mbit/s of ${mbit(sum)} Mbit/s the modems have together.`);
-    writeResult({ best_link_bps: best, sum_bps: sum, bond_bps: null });
+    writeResult({ best_link_bps: best, sum_bps: sum, bond_bps: null, error: stack ?? 'no agent' });
     await lab.destroy();
+    process.exitCode = 1;
     return;
   }
 
@@ -101,7 +126,7 @@ async function main(): Promise<void> {
   await lab.destroy();
 }
 
-main().then(() => process.exit(0), (e: unknown) => {
+main().then(() => process.exit(process.exitCode ?? 0), (e: unknown) => {
   console.error(`demo failed: ${(e as Error).stack ?? String(e)}`);
   process.exit(1);
 });
