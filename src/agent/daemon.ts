@@ -224,6 +224,10 @@ export class Daemon implements AgentApi {
     return { ok: true };
   }
 
+  get currentPlan(): Plan | undefined {
+    return this.plan;
+  }
+
   hasUbus(): boolean {
     return existsSync('/var/run/ubus/ubus.sock') || existsSync('/var/run/ubus.sock');
   }

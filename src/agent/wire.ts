@@ -51,6 +51,7 @@ export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health
       const cfg = d.config;
       const mon = new HealthMonitor({ role: cfg.globals.role, health: cfg.health, fallback: { enabled: cfg.globals.fallback, timeout_s: cfg.globals.fallback_timeout }, log });
       d.onPlan = (plan) => mon.setLinks(monitoredLinks(d, plan));
+      if (d.currentPlan) mon.setLinks(monitoredLinks(d, d.currentPlan));
       d.onConfig = (c) => mon.configure(c.health, { enabled: c.globals.fallback, timeout_s: c.globals.fallback_timeout });
       d.healthStatus = () => mon.status();
       mon.on('steering', (s) => d.steer({ links: s.links, fallback: s.fallback }));

@@ -18,8 +18,9 @@ export const runCommand: Command = {
     }
     const log = createLogger('wanbond', loaded.config.globals.log_level);
     const d = new Daemon({ configPath: a.config, log }, loaded.config);
-    const wired = await wireDaemon(d, { ...(a.values['control'] ? { controlPath: a.values['control'] } : {}), health: !a.flags.has('no-health') });
+    // The stack first (building it can take a while), then health and the front ends.
     await d.start();
+    const wired = await wireDaemon(d, { ...(a.values['control'] ? { controlPath: a.values['control'] } : {}), health: !a.flags.has('no-health') });
     log.info(`running as ${loaded.config.globals.role} from ${a.config}`);
     process.on('SIGHUP', () => void d.reload());
     return new Promise<number>((resolve) => {

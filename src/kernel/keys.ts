@@ -1,6 +1,6 @@
 // WireGuard keys: generated with `wg genkey` into 0600 files; public keys derived with `wg pubkey`
 // from stdin. Private keys never appear in argv, logs or errors.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 
@@ -28,12 +28,21 @@ export async function publicKeyOf(file: string): Promise<string> {
   return pub;
 }
 
-/** Public key of every readable key file; missing or broken files are left out. */
+const cache = new Map<string, { mtime: number; pub: string }>();
+
+/** Public key of every readable key file (remembered until the file changes); missing or broken files are left out. */
 export async function publicKeys(files: string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const f of new Set(files)) {
     try {
+      const mtime = statSync(f).mtimeMs;
+      const hit = cache.get(f);
+      if (hit && hit.mtime === mtime) {
+        out[f] = hit.pub;
+        continue;
+      }
       out[f] = await publicKeyOf(f);
+      cache.set(f, { mtime, pub: out[f] });
     } catch {
       /* left out: diff then sets the key from the file, and wg reports what is wrong */
     }
