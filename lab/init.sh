@@ -10,8 +10,15 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/lab-host /run/lock
 # Bind the boot dir before /tmp is covered by tmpfs: it usually lives under the host's /tmp.
 mount --bind "$WANBOND_LAB_DIR" /run/lab-host
+. /run/lab-host/job.sh
+# The repo may itself live under /tmp (a CI clone does): keep it visible at the same path.
+mkdir -p /run/lab-repo
+mount --bind "$WANBOND_LAB_CWD" /run/lab-repo
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+case "$WANBOND_LAB_CWD" in
+  /tmp/*|/var/tmp/*) mkdir -p "$WANBOND_LAB_CWD" && mount --bind /run/lab-repo "$WANBOND_LAB_CWD" ;;
+esac
 mount -t tmpfs -o mode=0755 tmpfs /var/log
 mount --bind /usr/lib/uml/modules /lib/modules
 for m in bonding ip_gre sch_netem sch_htb sch_tbf sch_fq_codel tun veth ifb act_mirred cls_u32 \
@@ -20,7 +27,6 @@ for m in bonding ip_gre sch_netem sch_htb sch_tbf sch_fq_codel tun veth ifb act_
   modprobe -q "$m" 2>/dev/null
 done
 ip link set lo up
-. /run/lab-host/job.sh
 cd "$WANBOND_LAB_CWD" || echo "lab: no such directory $WANBOND_LAB_CWD"
 export WANBOND_LAB_RESULT=/run/lab-host/result.json
 echo "WANBOND_LAB_BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
