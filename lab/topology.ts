@@ -235,7 +235,11 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
       await Promise.all([applyShape(l.downShaper, sh.down), applyShape(l.upShaper, sh.up)]);
     },
     async iperf(ns, o) {
-      const port = o.port ?? freePorts.shift();
+      // A port the caller names is taken out of the pool too, so that concurrent runs never share one.
+      let taken: number | undefined;
+      if (o.port === undefined) taken = freePorts.shift();
+      else if (freePorts.includes(o.port)) taken = freePorts.splice(freePorts.indexOf(o.port), 1)[0];
+      const port = o.port ?? taken;
       if (port === undefined) throw new Error('lab: every iperf3 server port is in use');
       const argv = ['iperf3', '-c', o.server ?? SERVER.address, '-p', String(port), '-t', String(o.seconds),
         '-J', '--connect-timeout', '5000'];
@@ -250,7 +254,7 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
         const r = await execIp(ipArgv, { timeoutMs: (o.seconds + 30) * 1000, reject: false });
         return parseIperf(r.stdout, !!o.udp);
       } finally {
-        if (o.port === undefined) freePorts.push(port);
+        if (taken !== undefined) freePorts.push(taken);
       }
     },
     async ping(ns, target, count = 5, o = {}) {
