@@ -64,6 +64,7 @@ async function main(): Promise<number> {
       scenario: join(REPO_ROOT, 'bench', 'scenario.ts'),
       args: [p, String(reps)],
       timeoutSec: 900 + reps * 600,
+      env: Object.fromEntries(['BENCH_PLANE', 'BENCH_EQUALISE'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
       onOutput: (s) => { for (const line of s.split('\n')) if (line.startsWith('[lab')) console.log(`  ${line}`); },
     });
     const d = r.result as BenchDetail | null;
