@@ -17,6 +17,10 @@ if (!inGuest()) {
     const lab = await buildTopology(LabProfileSchema.parse(EQUAL_SLOW));
     const site = lab.sites[0]!;
     const cfg = await configureOneSite(lab, `${SCRATCH}/cut`);
+    // wireguard-go and both agents share the lab's one CPU, which inflates round trips through
+    // the tunnels to a second or more at times: judge links by loss here, not by delay.
+    const { appendFileSync } = await import('node:fs');
+    for (const f of [cfg.router, cfg.conc]) appendFileSync(f, "\nconfig health\n\toption failure_latency '10000'\n\toption recovery_latency '8000'\n");
     const concAgent = lab.spawnIsolated(CONC.ns, ['node', AGENT, 'run', '--config', cfg.conc]);
     const routerAgent = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', cfg.router]);
     let seen = '';
