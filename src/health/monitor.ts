@@ -317,7 +317,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       }
       t.reason = reason;
     }
-    const fb: FallbackDecision | null = this.fallbackT.update(ts.members.length, now);
+    const fb: FallbackDecision | null = this.fallbackT.update(ts.answering, now);
     if (fb) this.log.warn(fb.reason);
     const router = this.o.role === 'router';
     const mem = steer(

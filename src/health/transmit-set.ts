@@ -16,12 +16,16 @@ export interface TransmitDecision {
   /** What each link reports (status.links[].status, LinkEvent from/to). */
   states: Record<string, LinkState>;
   reason: string;
+  /** Links whose tunnel answers (up or degraded): what fallback counts, not `members`. */
+  answering: number;
 }
 
 /**
  * Active links that are up carry traffic. A backup link carries only when no active link is up.
- * When nothing is up, degraded links carry (slow beats nothing): the bond is never emptied while
- * any tunnel still answers.
+ * When nothing is up, degraded links carry (slow beats nothing). When no tunnel answers at all,
+ * every enabled link stays in: an empty bond gains nothing, and silence on every link at once is
+ * more often a stalled peer or CPU than every modem failing together (fallback handles the
+ * concentrator really being gone).
  */
 export function transmitSet(links: LinkView[]): TransmitDecision {
   const usable = links.filter((l) => l.enabled);
@@ -37,12 +41,17 @@ export function transmitSet(links: LinkView[]): TransmitDecision {
     members = pick(null, 'degraded');
     reason = 'no link up: degraded links carry';
   }
-  if (members.length === 0) reason = 'no link answers';
+  const answering = usable.filter((l) => l.health !== 'down').length;
+  if (members.length === 0) {
+    members = usable.filter((l) => l.role === 'active').map((l) => l.name);
+    if (members.length === 0) members = usable.map((l) => l.name);
+    reason = 'no link answers: every link stays in the bond';
+  }
   const states: Record<string, LinkState> = {};
   for (const l of links) {
     if (!l.enabled) states[l.name] = 'disabled';
     else if (l.role === 'backup' && l.health === 'up' && !members.includes(l.name)) states[l.name] = 'backup';
     else states[l.name] = l.health;
   }
-  return { members, states, reason };
+  return { members, states, reason, answering };
 }

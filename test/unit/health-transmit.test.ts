@@ -20,13 +20,23 @@ test('transmit set: a backup link carries only when no active link is up', () =>
   assert.equal(d.states.bk, 'up');
   assert.match(d.reason, /backup/);
   d = transmitSet([L('a', 'down'), L('bk', 'down', 'backup')]);
-  assert.deepEqual(d.members, []);
+  assert.deepEqual(d.members, ['a'], 'nothing answers: the active links stay in');
+  assert.equal(d.answering, 0);
   assert.equal(d.states.bk, 'down');
 });
 
 test('transmit set: with nothing up, degraded links carry rather than an empty bond', () => {
   const d = transmitSet([L('a', 'degraded'), L('b', 'down'), L('bk', 'degraded', 'backup')]);
   assert.deepEqual(d.members, ['a', 'bk']);
+  assert.equal(d.answering, 2);
+});
+
+test('transmit set: silence on every link keeps them all in, but counts no answering link', () => {
+  const d = transmitSet([L('a', 'down'), L('b', 'down'), L('c', 'up', 'active', false)]);
+  assert.deepEqual(d.members, ['a', 'b']);
+  assert.equal(d.answering, 0);
+  assert.match(d.reason, /no link answers/);
+  assert.equal(d.states.a, 'down');
 });
 
 test('fallback: only after every tunnel is down for the timeout, and back as soon as one returns', () => {
