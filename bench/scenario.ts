@@ -87,8 +87,10 @@ const lines = (p: SpawnedProcess): AgentLine[] =>
 async function waitAllIn(p: SpawnedProcess, n: number, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const applied = lines(p).filter((l) => l.kind === 'applied');
-    if (applied.length && applied[applied.length - 1]!.members!.length === n) return true;
+    // Every link's last event took it to 'up' (with nothing answering, all links are members).
+    const ls = lines(p);
+    const up = new Set(ls.filter((l) => l.kind === 'link').map((l) => [l.link, l.to]).filter(([, to], i, all) => all.slice(i + 1).every(([k]) => k !== all[i]![0]) && to === 'up').map(([k]) => k));
+    if (up.size === n) return true;
     await sleep(200);
   }
   return false;

@@ -38,10 +38,12 @@ await runScenario(async ({ check, figure }) => {
   const router = lab.spawn('router', ['node', agent, spec('router')]);
   const conc = lab.spawn(lab.conc.ns, ['node', agent, spec('concentrator')]);
   const members = (p: SpawnedProcess) => parse(p).filter((l) => l.kind === 'applied').at(-1)?.members ?? [];
+  // Up = the link's last event took it to 'up' (with nothing answering, every link is a member).
+  const upLinks = (p: SpawnedProcess) => lab.links.filter((l) => parse(p).filter((e) => e.kind === 'link' && e.link === l.name).at(-1)?.to === 'up').map((l) => l.name);
   const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline && (members(router).length < 3 || members(conc).length < 3)) await sleep(250);
-  check('every link joins the transmit set at both ends', members(router).length === 3 && members(conc).length === 3,
-    `router ${members(router).join(',')} / concentrator ${members(conc).join(',')}`);
+  while (Date.now() < deadline && (upLinks(router).length < 3 || upLinks(conc).length < 3 || members(router).length < 3)) await sleep(250);
+  check('every link comes up and joins the transmit set at both ends', upLinks(router).length === 3 && upLinks(conc).length === 3 && members(router).length === 3,
+    `router ${upLinks(router).join(',')} / concentrator ${upLinks(conc).join(',')}`);
 
   // Garbage at the router's probe socket on link 1, from the concentrator's tunnel address.
   const junk = `const s=require('dgram').createSocket('udp4');const m=['x','{"v":1,"t":"probe"}','{"v":9}','[]'];let i=0;` +
