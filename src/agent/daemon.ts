@@ -68,7 +68,7 @@ export class Daemon implements AgentApi {
   /** Poll links and handshakes; converge when a link moved. */
   private async tick(): Promise<void> {
     if (await this.pollLinks()) await this.converge('link change (poll)');
-    else await this.refreshHandshakes();
+    else if (!this.healthStatus) await this.refreshHandshakes();
   }
 
   private async refreshHandshakes(): Promise<void> {
