@@ -142,6 +142,8 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     if (d.kind === 'gretap' && (k.master ?? null) !== d.master) {
       if (d.master) {
         if (k.master) links.push({ argv: ['ip', 'link', 'set', d.name, 'nomaster'], why: `${d.name} out of ${k.master}` });
+        // The kernel enslaves only interfaces that are down.
+        if (k.up || k.master) links.push({ argv: ['ip', 'link', 'set', d.name, 'down'], why: `${d.name} down to enslave it` });
         links.push({ argv: ['ip', 'link', 'set', d.name, 'master', d.master], why: `${d.name} into ${d.master}` });
         links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
         continue;
