@@ -10,17 +10,8 @@ import { writeUci } from '../../src/config/uci-write.ts';
 import { loadConfigText } from '../../src/config/load.ts';
 import type { ConfigError } from '../../src/config/errors.ts';
 import type { UciDocument } from '../../src/config/uci-document.ts';
+import { prng } from '../helpers/prng.ts';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   'config ', 'c ', 'option ', 'o ', 'list ', 'l ', 'package ', 'p ', 'globals', 'link', 'site', 'health', 'mqtt',

@@ -18,6 +18,7 @@ import {
 } from '../../src/ubus/blobmsg.ts';
 import { Attr, FrameReader, MsgType, encodeMessage, parseMessageAttrs } from '../../src/ubus/message.ts';
 import { encodeString, encodeU32 } from '../../src/ubus/blob.ts';
+import { prng } from '../helpers/prng.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (b: Buffer) => b.toString('hex');
@@ -176,17 +177,6 @@ function deepObject(n: number): BlobmsgTable {
   return o;
 }
 
-// mulberry32: a small seeded PRNG so the fuzz run is the same on every machine.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('decoder fuzz (seeded)', () => {
   it('never throws on mutated and random input; valid input still decodes', () => {
