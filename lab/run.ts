@@ -70,6 +70,14 @@ function jobScript(cwd: string, timeoutSec: number, argv: string[], env: Record<
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The guest kernel: Debian's linux.uml, or one built by lab/kernel/build.sh (in-kernel WireGuard
+ * and nftables) when WANBOND_LAB_KERNEL names it.
+ */
+function labKernel(): string {
+  return process.env.WANBOND_LAB_KERNEL || 'linux.uml';
+}
+
 export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   const timeoutSec = opts.timeoutSec ?? 300;
   const memMb = opts.memMb ?? 1024;
@@ -91,7 +99,8 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
     // The guest is one host process group on a shared machine: as root, give it a head start
     // over compilers and browsers so that what it measures is the emulated links, not the host.
     const niced = process.getuid?.() === 0 && (opts.nice ?? -10) !== 0;
-    const cmd = niced ? ['nice', '-n', String(opts.nice ?? -10), 'linux.uml'] : ['linux.uml'];
+    const kernel = labKernel();
+    const cmd = niced ? ['nice', '-n', String(opts.nice ?? -10), kernel] : [kernel];
     const child = spawn(cmd[0]!, [...cmd.slice(1), ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -114,7 +123,7 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
     // A caller that exits (test runner killed, Ctrl-C) takes its guest with it.
     process.once('exit', killGroup);
     const status = await new Promise<number | null>((res) => {
-      child.on('error', (e) => { output += `lab: cannot start linux.uml: ${e.message}\n`; res(null); });
+      child.on('error', (e) => { output += `lab: cannot start ${kernel}: ${e.message}\n`; res(null); });
       child.on('close', (code) => res(code));
     });
     clearTimeout(timer);
