@@ -253,6 +253,14 @@ async function main(): Promise<void> {
     const allIn = await waitAllIn(agents.router, lab.links.length, 120_000) && (await waitAllIn(agents.conc, lab.links.length, 60_000));
     log(`agents up, every link in the bond: ${allIn}`);
     if (!allIn) log(agents.router.output().slice(-2000));
+    // The issue's figures for one data plane, in the order the results file lists them.
+    const measurePlane = async (plane: string, watch: MoveProbe): Promise<Record<string, number | boolean>> => ({
+      single_flow_down_ratio: await repeat(`${plane}.single_flow_down_ratio`, down(lab)),
+      multi_flow_down_ratio: await repeat(`${plane}.multi_flow_down_ratio`, down(lab, 8)),
+      single_flow_up_ratio: await repeat(`${plane}.single_flow_up_ratio`, up(lab)),
+      best_link_ratio: bestRatio,
+      ...(await scenarios(lab, plane, watch)),
+    });
     const kernelWatch: MoveProbe = async (link, f) => {
       const t0 = Date.now();
       const value = await f();
@@ -260,13 +268,7 @@ async function main(): Promise<void> {
       const moves = lines(agents.router).filter((l) => l.kind === 'link' && l.link === link && l.at >= t0 && l.at <= t1).map((l): [string, string] => [l.from!, l.to!]);
       return { value, moves };
     };
-    const kernel: Record<string, number | boolean> = {
-      single_flow_down_ratio: await repeat('kernel.single_flow_down_ratio', down(lab)),
-      multi_flow_down_ratio: await repeat('kernel.multi_flow_down_ratio', down(lab, 8)),
-      single_flow_up_ratio: await repeat('kernel.single_flow_up_ratio', up(lab)),
-      best_link_ratio: bestRatio,
-      ...(await scenarios(lab, 'kernel', kernelWatch)),
-    };
+    const kernel = await measurePlane('kernel', kernelWatch);
     out.planes['kernel'] = kernel;
     out.results = kernel;
     out.plane = 'kernel';
@@ -305,13 +307,7 @@ async function main(): Promise<void> {
             await sleep(1000);
             return { value, moves: wb.moves(from).filter(([l]) => l === link).map(([, a, b]): [string, string] => [a, b]) };
           };
-          const res: Record<string, number | boolean> = {
-            single_flow_down_ratio: await repeat('wanbond.single_flow_down_ratio', down(lab)),
-            multi_flow_down_ratio: await repeat('wanbond.multi_flow_down_ratio', down(lab, 8)),
-            single_flow_up_ratio: await repeat('wanbond.single_flow_up_ratio', up(lab)),
-            best_link_ratio: bestRatio,
-            ...(await scenarios(lab, 'wanbond', wbWatch)),
-          };
+          const res = await measurePlane('wanbond', wbWatch);
           out.planes['wanbond'] = res;
           out.results = res;
           out.plane = 'wanbond';
