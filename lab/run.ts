@@ -1,7 +1,7 @@
 // Host side of the lab: boots user-mode Linux with the host's root on hostfs, runs one scenario
 // (a TypeScript file, through tsx) inside it and returns its console output and the JSON it wrote.
 // Every boot gets its own temp dir (umid, uml_dir, job file, result file), so labs run side by side.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,11 +71,15 @@ function jobScript(cwd: string, timeoutSec: number, argv: string[], env: Record<
 }
 
 /**
- * The guest kernel: Debian's linux.uml, or one built by lab/kernel/build.sh (in-kernel WireGuard
- * and nftables) when WANBOND_LAB_KERNEL names it.
+ * The guest kernel: the one lab/kernel/build.sh built (in-kernel WireGuard and nftables; `make
+ * deps` builds it), or WANBOND_LAB_KERNEL (e.g. Debian's `linux.uml`, which has neither).
  */
 function labKernel(): string {
-  return process.env.WANBOND_LAB_KERNEL || 'linux.uml';
+  if (process.env.WANBOND_LAB_KERNEL) return process.env.WANBOND_LAB_KERNEL;
+  const r = spawnSync(join(REPO_ROOT, 'lab/kernel/build.sh'), ['--path'], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  if (r.status !== 0) throw new Error(`lab: kernel ${path || ''} not built; run \`make deps\` (lab/kernel/build.sh) first`);
+  return path;
 }
 
 export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {

@@ -22,6 +22,12 @@ if [ -n "$missing" ]; then
   systemctl disable --now mosquitto >/dev/null 2>&1 || true
 fi
 
+# The lab's kernel: user-mode Linux with in-kernel WireGuard and nftables, built once and cached.
+if ! lab/kernel/build.sh --path >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then echo "deps: need root to build the lab's kernel" >&2; exit 1; fi
+  lab/kernel/build.sh >/dev/null
+fi
+
 # npm packages, from the lock file, only when it changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "deps: npm ci"

@@ -18,9 +18,13 @@ async function must(argv: string[]): Promise<string> {
 }
 
 let wgKernelCache: boolean | undefined;
-/** WireGuard in the kernel (built in, loaded, or loadable); otherwise wanbond runs wireguard-go. */
+/**
+ * WireGuard in the kernel (built in, loaded, or loadable); otherwise wanbond runs wireguard-go.
+ * WANBOND_WG_USERSPACE=1 chooses wireguard-go even so (a kernel whose module misbehaves).
+ */
 export async function detectWgKernel(): Promise<boolean> {
   if (wgKernelCache !== undefined) return wgKernelCache;
+  if (process.env.WANBOND_WG_USERSPACE === '1') return (wgKernelCache = false);
   if (!existsSync('/sys/module/wireguard')) await out(['modprobe', 'wireguard'], false).catch(() => undefined);
   wgKernelCache = existsSync('/sys/module/wireguard');
   return wgKernelCache;

@@ -2,7 +2,7 @@
 // modems (one behind carrier NAT), router and concentrator built by `wanbond apply` from UCI
 // files. One lab boot; each check is reported as its own test.
 import { fileURLToPath } from 'node:url';
-import { agent, concUci, genKey, inGuest, labTest, routerUci, stateDiff, until, firstLines, withoutEmptyIptables, EQUAL_SLOW, SCRATCH } from './stack-lib.ts';
+import { agent, concUci, genKey, inGuest, labTest, routerUci, stateDiff, until, firstLines, withoutEmptyIptables, SCRATCH } from './stack-lib.ts';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -15,10 +15,7 @@ if (!inGuest()) {
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
 
   await runScenario(async ({ check, figure }) => {
-    // Links shaped to 600 kbit/s: wireguard-go (the lab kernel has no WireGuard) shares one CPU with
-    // everything else here; at the default profile's 3 x 4 Mbit/s it, not the links, is the limit.
-    const { LabProfileSchema } = await import('../../lab/profile.ts');
-    const lab = await buildTopology(process.env['STACK_PROFILE'] ? loadProfile(process.env['STACK_PROFILE']) : LabProfileSchema.parse(EQUAL_SLOW));
+    const lab = await buildTopology(loadProfile(process.env['STACK_PROFILE'] ?? 'lab/profiles/equal-3.json'));
     const site = lab.sites[0]!;
     const dir = `${SCRATCH}/core`;
     const beforeRouter = withoutEmptyIptables(await lab.dumpState('router'));
@@ -114,10 +111,13 @@ if (!inGuest()) {
     const rules = JSON.parse((await lab.exec('router', ['ip', '-j', '-4', 'rule', 'show'])).stdout) as { priority: number }[];
     const ours = rules.filter((r) => r.priority >= 960 && r.priority <= 989);
     const routes = JSON.parse((await lab.exec('router', ['ip', '-j', '-4', 'route', 'show', 'table', 'all', 'proto', '87'])).stdout) as unknown[];
-    const procs = (await lab.exec('router', ['pgrep', '-c', '-f', '^wireguard-go wbl'], { reject: false })).stdout.trim();
+    // One tunnel per link: in the kernel's WireGuard, or one wireguard-go each (WANBOND_WG_USERSPACE=1).
+    const tunnels = (JSON.parse((await lab.exec('router', ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[]).filter((l) => /^wbl\d+$/.test(l.ifname)).length;
+    const procs = Number((await lab.exec('router', ['pgrep', '-c', '-f', '^wireguard-go wbl'], { reject: false })).stdout.trim());
+    const wantProcs = process.env['WANBOND_WG_USERSPACE'] === '1' ? site.links.length : 0;
     check('kill -9 mid-apply then restart converges without duplicates', partial && r3.exitCode === 0 && r4.commands === 0 &&
-      ours.length === 5 && new Set(ours.map((r) => JSON.stringify(r))).size === 5 && routes.length === 4 && procs === String(site.links.length),
-      `partial=${partial} restart ${r3.commands} cmds, again ${r4.commands}; ${ours.length} rules, ${routes.length} routes, ${procs} wireguard-go`);
+      ours.length === 5 && new Set(ours.map((r) => JSON.stringify(r))).size === 5 && routes.length === 4 && tunnels === site.links.length && procs === wantProcs,
+      `partial=${partial} restart ${r3.commands} cmds, again ${r4.commands}; ${ours.length} rules, ${routes.length} routes, ${tunnels} tunnels, ${procs} wireguard-go`);
     let back = '';
     await until(async () => (back = await lab.whoami(site.lanNs).catch((e: Error) => e.message)) === CONC.address, 30_000, 1000);
     check('after the crash repair the LAN reaches the server again', back === CONC.address, back);

@@ -15,10 +15,10 @@ export const SCRATCH = '/tmp/wb';
 export const inGuest = () => !!process.env['WANBOND_LAB_RESULT'];
 
 /** Host side: boot the lab once with this file as the scenario, then one test per check. */
-export function labTest(file: string, title: string, timeoutSec: number, args: string[] = []): void {
+export function labTest(file: string, title: string, timeoutSec: number, args: string[] = [], env: Record<string, string> = {}): void {
   test(title, { timeout: (timeoutSec + 120) * 1000 }, async (t) => {
     const { runInLab } = await import('../../lab/run.ts');
-    const r = await runInLab({ scenario: file, args, timeoutSec });
+    const r = await runInLab({ scenario: file, args, timeoutSec, env });
     const res = r.result as ScenarioResult | null;
     if (!res || res.error || r.exitCode !== 0) {
       console.log(r.output.slice(-6000));
