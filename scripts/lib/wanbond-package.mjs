@@ -62,6 +62,7 @@ export function wanbondIpkSpec({ bundle = at('dist/wanbond.js'), config = at('fi
       { path: '/usr/lib/wanbond/THIRD-PARTY-LICENSES', mode: 0o644, source: at(NOTICES) },
       { path: '/etc/config/wanbond', mode: 0o600, source: config },
       { path: '/etc/init.d/wanbond', mode: 0o755, source: at('files/etc/init.d/wanbond') },
+      { path: '/etc/uci-defaults/90-wanbond-firewall', mode: 0o755, source: at('files/etc/uci-defaults/90-wanbond-firewall') },
       { path: '/etc/wanbond/keys', type: 'dir', mode: 0o700 },
     ],
     conffiles: ['/etc/config/wanbond'],

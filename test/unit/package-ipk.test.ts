@@ -105,6 +105,8 @@ test('payload: wrapper, bundle, default config, procd init script, 0700 keys dir
     './etc/config/wanbond': 'file 600',
     './etc/init.d/': 'dir 755',
     './etc/init.d/wanbond': 'file 755',
+    './etc/uci-defaults/': 'dir 755',
+    './etc/uci-defaults/90-wanbond-firewall': 'file 755',
     './etc/wanbond/': 'dir 755',
     './etc/wanbond/keys/': 'dir 700',
     './usr/': 'dir 755',
