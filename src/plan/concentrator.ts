@@ -4,7 +4,7 @@ import type { Config } from '../config/types.ts';
 import {
   CONC_WG, computeMtu, linkAddresses, siteAddresses, siteBond, siteGretap, siteTag,
 } from './addressing.ts';
-import { renderNft } from './nft.ts';
+import { concentratorGuard, renderNft } from './nft.ts';
 import { addGretaps, bondOpts, emptyPlan, steeringFor } from './router.ts';
 import { steerKey } from './types.ts';
 import type { Plan, Steering } from './types.ts';
@@ -31,6 +31,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
   const clamp: { dev: string; mss: number }[] = [];
   const masq: string[] = [];
   const isolate: string[] = [];
+  const guarded: { subnet: string; bond: string }[] = [];
   const seenTags = new Map<string, string>();
   for (const site of config.sites) {
     if (!site.enabled) continue;
@@ -63,7 +64,8 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     clamp.push({ dev: bond, mss: bondMtu - 40 });
     masq.push(sa.subnet, ...site.lan);
     isolate.push(bond);
+    guarded.push({ subnet: sa.subnet, bond });
   }
-  plan.nft = renderNft({ clamp, masqueradeOut: [], masqueradeSources: masq, out: g.public_interface, isolate });
+  plan.nft = renderNft({ clamp, masqueradeOut: [], masqueradeSources: masq, out: g.public_interface, isolate, guard: concentratorGuard(guarded) });
   return plan;
 }

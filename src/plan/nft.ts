@@ -1,9 +1,39 @@
-// wanbond's firewall rules (MSS clamp, NAT, site isolation) as the `inet wanbond` nftables table
-// in one script, and the same rules for iptables (kernels where nftables does not work, such as
+// wanbond's firewall rules (MSS clamp, NAT, site isolation, input guard) as the `inet wanbond`
+// nftables table in one script, and the same rules for iptables (kernels where nftables does not work, such as
 // the lab's user-mode Linux). The reconciler replaces them whole when the tag (a hash of the
 // rules, kept in the table's comment / each iptables rule's comment) differs.
 import { createHash } from 'node:crypto';
-import { CONC_WG, NFT_TABLE } from './addressing.ts';
+import { HEALTH_PORT } from '../health/probe-socket.ts';
+import { CONC_WG, NFT_TABLE, ROUTER_BOND } from './addressing.ts';
+
+/**
+ * What wanbond itself listens on or decapsulates must come in through its own tunnels: the
+ * health port (UDP, bound to tunnel addresses) and GRE to its gretaps (whose local addresses
+ * are tunnel addresses). Only packets to wanbond's tunnel subnets are looked at, so every other
+ * service (SSH, the admin's own GRE or UDP 5790, WireGuard's port) is left alone; no policy drop.
+ * Interface names ending in `*` match by prefix (iptables: `+`).
+ */
+export interface InputGuard {
+  /** wanbond's tunnel subnets (the only destinations guarded). */
+  nets: string[];
+  /** wanbond's WireGuard interfaces: GRE and health probes may arrive here. */
+  tunnels: string[];
+  /** wanbond's gretaps and bonds: health probes may arrive here, GRE never. */
+  inner: string[];
+  /** The health channel's UDP port. */
+  port: number;
+}
+
+/** Router: tunnels wbl<id>, gretaps wbg<id>p<n>, the bond wbond; the site's tunnel /24. */
+export function routerGuard(subnet: string): InputGuard {
+  return { nets: [subnet], tunnels: ['wbl*'], inner: ['wbg*', ROUTER_BOND], port: HEALTH_PORT };
+}
+
+/** Concentrator: one WireGuard interface wb0; per site its bond wb<tag> and gretaps wb<tag>g…. */
+export function concentratorGuard(sites: { subnet: string; bond: string }[]): InputGuard | null {
+  if (!sites.length) return null;
+  return { nets: sites.map((s) => s.subnet), tunnels: [CONC_WG], inner: sites.map((s) => `${s.bond}*`), port: HEALTH_PORT };
+}
 
 export interface NftSpec {
   /** Interfaces whose forwarded TCP SYNs get their MSS clamped, and the MSS. */
@@ -15,6 +45,8 @@ export interface NftSpec {
   out: string;
   /** Concentrator: a site's bond may forward only to the outside, never into another wanbond interface. */
   isolate: string[];
+  /** Drop what wanbond listens on or decapsulates unless it comes through its tunnels; null: none. */
+  guard: InputGuard | null;
 }
 
 /** iptables chains wanbond owns, the table they live in and the built-in chain that jumps to them. */
@@ -22,6 +54,7 @@ export const IPT_CHAINS = {
   mss: { table: 'mangle', chain: 'WANBOND_MSS', from: 'FORWARD' },
   isolate: { table: 'filter', chain: 'WANBOND_ISO', from: 'FORWARD' },
   nat: { table: 'nat', chain: 'WANBOND_NAT', from: 'POSTROUTING' },
+  input: { table: 'filter', chain: 'WANBOND_IN', from: 'INPUT' },
 } as const;
 export type IptRules = Record<keyof typeof IPT_CHAINS, string[]>;
 
@@ -33,7 +66,17 @@ function renderIpt(spec: NftSpec, tag: string): IptRules {
   const isolate = spec.isolate.flatMap((a) => [...spec.isolate, CONC_WG].filter((b) => b !== a).map((b) => `-i ${a} -o ${b} ${c} -j DROP`));
   const nat = spec.masqueradeOut.map((dev) => `-o ${dev} ${c} -j MASQUERADE`);
   for (const src of spec.masqueradeSources) nat.push(`-s ${src} ${spec.out ? `-o ${spec.out}` : '! -o wb+'} ${c} -j MASQUERADE`);
-  return { mss, isolate, nat };
+  // iptables takes one -i per rule: RETURN for each allowed interface, then DROP the rest.
+  const input: string[] = [];
+  const g = spec.guard;
+  if (g) {
+    const ifname = (n: string) => n.replace(/\*$/, '+');
+    for (const t of g.tunnels) input.push(`-i ${ifname(t)} ${c} -j RETURN`);
+    for (const net of g.nets) input.push(`-d ${net} -p gre ${c} -j DROP`);
+    for (const t of g.inner) input.push(`-i ${ifname(t)} ${c} -j RETURN`);
+    for (const net of g.nets) input.push(`-d ${net} -p udp -m udp --dport ${g.port} ${c} -j DROP`);
+  }
+  return { mss, isolate, nat, input };
 }
 
 export interface Firewall {
@@ -63,6 +106,15 @@ export function renderNft(spec: NftSpec): Firewall {
       const out = spec.out ? `oifname "${spec.out}"` : 'oifname != "wb*"';
       lines.push(`    ip saddr { ${spec.masqueradeSources.join(', ')} } ${out} masquerade`);
     }
+    lines.push('  }');
+  }
+  if (spec.guard) {
+    const g = spec.guard;
+    const not = (names: string[]) => names.map((n) => `iifname != "${n}"`).join(' ');
+    const nets = `ip daddr { ${g.nets.join(', ')} }`;
+    lines.push('  chain input {', '    type filter hook input priority filter - 5; policy accept;');
+    lines.push(`    ${nets} ip protocol gre ${not(g.tunnels)} counter drop`);
+    lines.push(`    ${nets} udp dport ${g.port} ${not([...g.tunnels, ...g.inner])} counter drop`);
     lines.push('  }');
   }
   const body = lines.join('\n');

@@ -6,7 +6,7 @@ import {
   FWMARK_MASK, KEEPALIVE_S, RULE_PRIO_BYPASS, RULE_PRIO_LAN, RULE_PRIO_SUPPRESS, ROUTER_BOND, TABLE_BOND,
   computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerGretap, routerWg, siteAddresses, MAX_PATHS,
 } from './addressing.ts';
-import { renderNft } from './nft.ts';
+import { renderNft, routerGuard } from './nft.ts';
 import { DEFAULT_STEERING, steerKey } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
@@ -98,6 +98,7 @@ export function planRouter(inp: RouterInputs): Plan {
     clamp: [{ dev: ROUTER_BOND, mss: bondMtu - 40 }],
     masqueradeOut: config.globals.nat ? [ROUTER_BOND] : [],
     masqueradeSources: [], out: '', isolate: [],
+    guard: routerGuard(site.subnet),
   });
   return plan;
 }
