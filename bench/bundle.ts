@@ -1,6 +1,6 @@
-// Host side: bundles the programs the bench starts inside the lab (health agent, VoIP stream) into
-// single .mjs files under dist/bench/, because tsx compiling them in a busy one-CPU guest took
-// over a minute per start.
+// Host side: bundles the programs started inside the lab — the VoIP stream (the bench) and
+// kernel-agent (the health lab tests' stand-in agent) — into single .mjs files under dist/bench/,
+// because tsx compiling them in a busy one-CPU guest took over a minute per start.
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lab/run.ts';

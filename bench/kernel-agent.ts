@@ -1,4 +1,5 @@
-// Guest side, one per end of the hand-built kernel data plane (bench/kernel-dataplane.ts):
+// Guest side, one per end of the hand-built kernel data plane (bench/kernel-dataplane.ts), used by
+// the health lab tests (test/lab/health-failover, mqtt-alert) to drive the bond without the stack:
 // wanbond's health monitor and steering driving that plane, as the daemon drives its own stack.
 // A link leaving the transmit set has its gretaps set down (balance-rr skips them); the extra
 // delay is netem on the gretaps. Prints one JSON line per link event and per steering change.

@@ -1,7 +1,7 @@
 // Guest side: the data plane built by hand in the lab, without WireGuard and without the agent's
 // stack: per link an L3 GRE tunnel (the health channel, standing in for the WireGuard tunnel) and
-// N gretaps told apart by GRE key, one bond per end. Used for the plain balance-rr baseline and
-// to measure steering variants on the bare kernel; `wanbond` itself is measured separately.
+// N gretaps told apart by GRE key, one bond per end. The health lab tests (test/lab/health-failover,
+// mqtt-alert) drive it with bench/kernel-agent.ts; `make bench` measures `wanbond run` itself.
 import type { Lab, LabLink } from '../lab/topology.ts';
 
 export const BOND = 'wbbench';

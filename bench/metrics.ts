@@ -56,19 +56,31 @@ export function voipMedianRtt(t: VoipTrace, fromMs: number, toMs: number): numbe
 }
 
 /**
- * Seconds from the spike's start until the stream's packets are again within `marginMs` of the
- * delay they had before: the send time of the last packet in the spike that was lost or later.
- * The stream measures round trips; the margin is applied to the round trip.
+ * Seconds from the spike's start until the stream's delay is back within `marginMs` of its value
+ * before (the median round trip over the 4 s before the spike). The stream's delay at a packet is
+ * the median round trip of the packets around it (a window of `windowMs`, centred; a lost packet
+ * counts as infinitely late): under round-robin consecutive packets take links of different base
+ * delay, so single packets on the slowest link are always far above the stream's median, before
+ * the spike as after it. The figure is the send time of the last packet in the spike whose window
+ * is still too late. The margin is applied to the round trip.
  */
-export function spikeRecovery(t: VoipTrace, spikeStartMs: number, spikeEndMs: number, marginMs = 50): number {
+export function spikeRecovery(t: VoipTrace, spikeStartMs: number, spikeEndMs: number, marginMs = 50, windowMs = 500): number {
   const before = voipMedianRtt(t, spikeStartMs - 4000, spikeStartMs);
+  const half = Math.max(0, Math.round(windowMs / t.interval_ms / 2));
+  const late = (r: number | null) => (r === null ? Infinity : r);
   let last = spikeStartMs;
-  t.rtt_ms.forEach((r, i) => {
+  t.rtt_ms.forEach((_, i) => {
     const at = sendTime(t, i);
     if (at < spikeStartMs || at >= spikeEndMs) return;
-    if (r === null || r > before + marginMs) last = Math.max(last, at + t.interval_ms);
+    const w = t.rtt_ms.slice(Math.max(0, i - half), i + half + 1).map(late);
+    if (median(w) > before + marginMs) last = Math.max(last, at + t.interval_ms);
   });
   return Math.round(((last - spikeStartMs) / 1000) * 100) / 100;
+}
+
+/** The same, judged per packet: the send time of the last packet in the spike that was lost or late. */
+export function spikeRecoveryPerPacket(t: VoipTrace, spikeStartMs: number, spikeEndMs: number, marginMs = 50): number {
+  return spikeRecovery(t, spikeStartMs, spikeEndMs, marginMs, 0);
 }
 
 /** True when the stream still got echoes in its last `sec` seconds. */

@@ -1,9 +1,11 @@
 // Host side of `make bench [PROFILE=path]`: runs bench/scenario.ts in the lab for each profile
 // (default: every file in bench/profiles/), writes bench/results/latest.json in the issue's shape
-// (and latest-detail.json with every run, the baseline and the variants), and prints a table.
+// (and <profile>-detail.json with every run, the baseline, the CPU check and the host's load),
+// and prints the table beside the plain balance-rr baseline.
 // Env: BENCH_REPS (default 3, at least 3 for quoted figures).
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
 import { runInLab, REPO_ROOT } from '../lab/run.ts';
 import { bundleBenchTools } from './bundle.ts';
 import type { BenchDetail } from './detail.ts';
@@ -35,13 +37,11 @@ function verdict(key: string, v: number | boolean | undefined, profile: string):
 }
 
 function table(name: string, d: BenchDetail): string {
-  const planes = Object.entries(d.planes).filter(([k, v]) => k !== 'wanbond_cpu' && !('refused' in v) && !('error' in v));
-  const title: Record<string, string> = { wanbond: 'wanbond run', kernel: 'wanbond steering, kernel GRE' };
-  const rows: string[][] = [['figure', ...planes.map(([k]) => title[k] ?? k), 'plain balance-rr', ...Object.keys(d.variants).map((v) => `${v} (static)`), `floor (${d.plane})`]];
+  const rows: string[][] = [['figure', 'wanbond', 'plain balance-rr', 'floor']];
   const keys = [...RESULT_KEYS.slice(0, 4), 'cut_max_gap_s', 'cut_tcp_survived', 'cut_udp_lost_s', 'spike_recovery_s', 'flap_sessions_lost', 'flap_moves_per_5'];
   for (const k of keys) {
-    const v = d.results?.[k];
-    rows.push([k, ...planes.map(([, p]) => String(p[k] ?? '-')), String(d.baseline[k] ?? '-'), ...Object.values(d.variants).map((x) => String(x[k] ?? '-')), verdict(k, v, name)]);
+    const v = d.wanbond[k];
+    rows.push([k, String(v ?? '-'), String(d.baseline[k] ?? '-'), verdict(k, v, name)]);
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ')).join('\n');
@@ -60,11 +60,13 @@ async function main(): Promise<number> {
   for (const p of profiles) {
     const name = basename(p, '.json');
     console.log(`bench: ${name} (${reps} runs of each measurement) in the lab...`);
+    const started = Date.now();
+    const loadBefore = loadavg()[0]!;
     const r = await runInLab({
       scenario: join(REPO_ROOT, 'bench', 'scenario.ts'),
       args: [p, String(reps)],
       timeoutSec: 900 + reps * 600,
-      env: Object.fromEntries(['BENCH_PLANE', 'BENCH_EQUALISE'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
+      env: Object.fromEntries(['BENCH_PARTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
       onOutput: (s) => { for (const line of s.split('\n')) if (line.startsWith('[lab')) console.log(`  ${line}`); },
     });
     const d = r.result as BenchDetail | null;
@@ -74,16 +76,14 @@ async function main(): Promise<number> {
       status = 1;
       continue;
     }
+    const host = { load_before: Math.round(loadBefore * 100) / 100, load_after: Math.round(loadavg()[0]! * 100) / 100, wall_s: Math.round((Date.now() - started) / 1000) };
     const results = Object.fromEntries(RESULT_KEYS.map((k) => [k, d.results![k]]));
     const latest = { profile: d.profile, sum_down_kbit: d.sum_down_kbit, results };
     writeFileSync(join(dir, 'latest.json'), JSON.stringify(latest, null, 2) + '\n');
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(latest, null, 2) + '\n');
-    writeFileSync(join(dir, `${name}-detail.json`), JSON.stringify(d, null, 2) + '\n');
-    console.log(`\n${name}: sum of links ${d.sum_down_kbit} kbit/s down; ratios are goodput / sum; median of ${d.reps}; CPU ceiling ${d.cpu.tunnel_kbit} kbit/s (need ${d.cpu.needed_kbit}), guest timer lag p95 ${d.cpu.timer_lag_p95_ms ?? '?'} ms`);
+    writeFileSync(join(dir, `${name}-detail.json`), JSON.stringify({ ...d, host }, null, 2) + '\n');
+    console.log(`\n${name}: sum of links ${d.sum_down_kbit} kbit/s down; ratios are goodput / sum; median of ${d.reps}; CPU ceiling ${d.cpu.tunnel_kbit} kbit/s (need ${d.cpu.needed_kbit}), guest timer lag p95 ${d.cpu.timer_lag_p95_ms ?? '?'} ms; host load ${host.load_before} -> ${host.load_after}; ${host.wall_s} s`);
     console.log(table(name, d) + '\n');
-    const wcpu = d.planes['wanbond_cpu'];
-    if (wcpu) console.log(`wanbond run through WireGuard (wireguard-go in the lab): unshaped ${wcpu['tunnel_kbit']} kbit/s, need ${wcpu['needed_kbit']}${wcpu['ok'] ? '' : ' -> CPU-bound, its figures are not reported'}`);
-    console.log(`latest.json quotes the '${d.plane}' plane.`);
   }
   return status;
 }

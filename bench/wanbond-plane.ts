@@ -1,6 +1,7 @@
 // Guest side: wanbond itself as the data plane — `wanbond run` (dist/wanbond.js) at the router and
-// the concentrator of the lab, configured by UCI files as a user would (link rates given, so the
-// router knows its links' capacities), with their own WireGuard (wireguard-go in the lab).
+// the concentrator of the lab, configured by UCI files as a user would (each link's rates given,
+// health left at its defaults), with in-kernel WireGuard. Every line the agents log is stamped
+// with the time the bench saw it, so the bench can tell how fast they acted.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lab/run.ts';
@@ -10,11 +11,19 @@ const DIR = '/tmp/wbbench'; // guest tmpfs
 const SUBNET = '10.213.1.0/24';
 const AGENT = join(REPO_ROOT, 'dist', 'wanbond.js');
 
+export interface StampedLine {
+  at: number;
+  side: 'router' | 'conc';
+  line: string;
+}
+
 export interface WanbondPlane {
   router: SpawnedProcess;
   conc: SpawnedProcess;
-  /** Link state changes the router's agent logged: [link, from, to]. */
-  moves(fromChars?: number): [string, string, string][];
+  /** Every line either agent logged since `fromMs` (unix ms, as the bench saw it). */
+  lines(fromMs?: number): StampedLine[];
+  /** Link state changes logged since `fromMs`: at, side, link, from, to. */
+  moves(fromMs?: number): { at: number; side: 'router' | 'conc'; link: string; from: string; to: string }[];
   stop(): Promise<void>;
 }
 
@@ -22,6 +31,25 @@ async function keypair(lab: Lab, path: string): Promise<string> {
   const priv = (await lab.exec('router', ['wg', 'genkey'])).stdout.trim();
   writeFileSync(path, priv + '\n', { mode: 0o600 });
   return (await lab.exec('router', ['wg', 'pubkey'], { input: priv + '\n' })).stdout.trim();
+}
+
+/** Stamps each new complete output line of `p` (polled every 25 ms; output() keeps the last 64 KiB). */
+function stamper(p: SpawnedProcess, side: StampedLine['side'], into: StampedLine[]): () => void {
+  let tail = '';
+  let carry = '';
+  const t = setInterval(() => {
+    const all = p.output();
+    // output() is a sliding window: new text starts after the last tail we saw.
+    const i = tail ? all.lastIndexOf(tail) : -1;
+    const fresh = tail && i < 0 ? all : all.slice(i < 0 ? 0 : i + tail.length);
+    tail = all.slice(-256);
+    if (!fresh) return;
+    const parts = (carry + fresh).split('\n');
+    carry = parts.pop()!;
+    const at = Date.now();
+    for (const line of parts) if (line) into.push({ at, side, line });
+  }, 25);
+  return () => clearInterval(t);
 }
 
 export async function startWanbond(lab: Lab): Promise<WanbondPlane> {
@@ -42,21 +70,25 @@ export async function startWanbond(lab: Lab): Promise<WanbondPlane> {
   const conc = ['config globals', "\toption enabled '1'", "\toption role 'concentrator'", "\toption listen_port '51820'",
     `\toption private_key_file '${DIR}/conc.key'`, `\toption public_interface '${lab.conc.dev}'`, '',
     "config site 'bench'", `\toption subnet '${SUBNET}'`, ...peers.map((p) => `\tlist peer '${p}'`), ''];
-  // wireguard-go and both agents share the lab's one CPU: round trips through the tunnels reach a
-  // second or more at times, which says nothing about the emulated links. Judge by loss and
-  // silence here, not by delay (the same as the stack's own lab tests do).
-  const health = ['config health', "\toption failure_latency '10000'", "\toption recovery_latency '8000'", ''];
-  writeFileSync(`${DIR}/router.uci`, [...router, ...health].join('\n'));
-  writeFileSync(`${DIR}/conc.uci`, [...conc, ...health].join('\n'));
+  writeFileSync(`${DIR}/router.uci`, router.join('\n'));
+  writeFileSync(`${DIR}/conc.uci`, conc.join('\n'));
   const concP = lab.spawnIsolated(lab.conc.ns, ['node', AGENT, 'run', '--config', `${DIR}/conc.uci`, '--control', `${DIR}/conc.sock`]);
   const routerP = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', `${DIR}/router.uci`, '--control', `${DIR}/router.sock`]);
+  const stamped: StampedLine[] = [];
+  const stops = [stamper(routerP, 'router', stamped), stamper(concP, 'conc', stamped)];
+  const lines = (fromMs = 0) => stamped.filter((l) => l.at >= fromMs);
   return {
     router: routerP,
     conc: concP,
-    moves(fromChars = 0) {
-      return [...routerP.output().slice(fromChars).matchAll(/link (\S+): (\w+) -> (\w+) \(/g)].map((m) => [m[1]!, m[2]!, m[3]!]);
+    lines,
+    moves(fromMs = 0) {
+      return lines(fromMs).flatMap((l) => {
+        const m = /link (\S+): (\w+) -> (\w+) \(/.exec(l.line);
+        return m ? [{ at: l.at, side: l.side, link: m[1]!, from: m[2]!, to: m[3]! }] : [];
+      });
     },
     async stop() {
+      for (const s of stops) s();
       await routerP.stop();
       await concP.stop();
       await lab.execIsolated('router', ['node', AGENT, 'down', '--config', `${DIR}/router.uci`], { reject: false, timeoutMs: 120_000 });
