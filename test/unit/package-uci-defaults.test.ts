@@ -12,6 +12,8 @@ import type { UciDocument, UciSection } from '../../src/config/uci-document.ts';
 import { buildIpk } from '../../scripts/lib/ipk.mjs';
 import { readTarGz } from '../../scripts/lib/tar.mjs';
 import { wanbondIpkSpec } from '../../scripts/lib/wanbond-package.mjs';
+import { HEALTH_PORT } from '../../src/health/probe-socket.ts';
+import { ROUTER_BOND, routerGretap, routerWg } from '../../src/plan/addressing.ts';
 
 const SCRIPT = resolve('files/etc/uci-defaults/90-wanbond-firewall');
 const UCI_DOUBLE = resolve('test/doubles/uci-cli');
@@ -109,14 +111,16 @@ function doc(text: string): UciDocument {
 const opts = (s: UciSection) => Object.fromEntries(s.options.map((o) => [o.name, o.kind === 'option' ? o.value : o.values]));
 const strip = (s: UciSection) => ({ type: s.type, options: opts(s) });
 
-test('on fw4\'s default config: one zone wanbond for the bond and one forwarding lan -> wanbond, committed', () => {
+test('on fw4\'s default config: a zone wanbond for the bond and its tunnels, the health port and GRE accepted from it, a forwarding lan -> wanbond, committed', () => {
   const [r] = runScript(FW4_DEFAULT);
   assert.equal(r!.code, 0);
   const before = doc(FW4_DEFAULT).sections.map(strip);
   const after = doc(r!.firewall!).sections;
   assert.deepEqual(after.slice(0, before.length).map(strip), before, 'what was there is unchanged, in order');
   assert.deepEqual(after.slice(before.length).map(strip), [
-    { type: 'zone', options: { name: 'wanbond', device: ['wbond'], input: 'REJECT', output: 'ACCEPT', forward: 'REJECT', mtu_fix: '1' } },
+    { type: 'zone', options: { name: 'wanbond', device: ['wbond', 'wbl+', 'wbg+'], input: 'REJECT', output: 'ACCEPT', forward: 'REJECT', mtu_fix: '1' } },
+    { type: 'rule', options: { name: 'Allow-wanbond-health', src: 'wanbond', proto: 'udp', dest_port: String(HEALTH_PORT), target: 'ACCEPT' } },
+    { type: 'rule', options: { name: 'Allow-wanbond-gre', src: 'wanbond', proto: 'gre', target: 'ACCEPT' } },
     { type: 'forwarding', options: { src: 'lan', dest: 'wanbond' } },
   ]);
   assert.ok(after.slice(before.length).every((s) => s.anonymous), 'anonymous sections, as fw4\'s own');
@@ -148,12 +152,12 @@ test('no lan zone: the zone only; a forwarding lan -> wanbond already there is n
   assert.doesNotMatch(noLan, /lan/);
   const [a] = runScript(noLan);
   const added = doc(a!.firewall!).sections.slice(doc(noLan).sections.length);
-  assert.deepEqual(added.map((s) => s.type), ['zone']);
+  assert.deepEqual(added.map((s) => s.type), ['zone', 'rule', 'rule']);
 
   const fwd = `${FW4_DEFAULT}\nconfig forwarding\n\toption src 'lan'\n\toption dest 'wanbond'\n`;
   const [b] = runScript(fwd);
   const after = doc(b!.firewall!).sections;
-  assert.deepEqual(after.slice(doc(fwd).sections.length).map((s) => s.type), ['zone']);
+  assert.deepEqual(after.slice(doc(fwd).sections.length).map((s) => s.type), ['zone', 'rule', 'rule']);
   assert.equal(after.filter((s) => s.type === 'forwarding' && opts(s)['dest'] === 'wanbond').length, 1);
 });
 
@@ -173,4 +177,11 @@ test('the .ipk ships it as /etc/uci-defaults/90-wanbond-firewall, executable', (
   assert.equal(e!.mode, 0o755);
   assert.ok(e!.content.equals(readFileSync(SCRIPT)));
   assert.ok(!wanbondIpkSpec().conffiles?.includes('/etc/uci-defaults/90-wanbond-firewall'), 'not a conffile: opkg deletes it after running it');
+});
+
+test('the zone\'s devices are the names the router\'s planner gives the bond, tunnels and gretaps', () => {
+  const script = readFileSync(SCRIPT, 'utf8');
+  const devices = [...script.matchAll(/device='([^']+)'/g)].map((m) => m[1]!);
+  const matches = (name: string) => devices.some((d) => (d.endsWith('+') ? name.startsWith(d.slice(0, -1)) : name === d));
+  for (const name of [ROUTER_BOND, routerWg(1), routerWg(8), routerGretap(3, 2)]) assert.ok(matches(name), `${name} in ${devices}`);
 });
