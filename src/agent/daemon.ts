@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } from './api.ts';
 import type { Config } from '../config/types.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { releaseSlave } from '../kernel/bond-sysfs.ts';
 import { converge } from '../kernel/reconcile.ts';
 import { formatStep } from '../kernel/step.ts';
 import type { KernelState } from '../kernel/state.ts';
@@ -106,7 +107,29 @@ export class Daemon implements AgentApi {
   steer(s: Steering): void {
     if (JSON.stringify(s) === JSON.stringify(this.steering)) return;
     this.steering = s;
+    this.releaseLeaving();
     void this.converge('health steering');
+  }
+
+  /**
+   * Links that leave the transmit set leave the bond now, through sysfs, without waiting for the
+   * reconcile (it may be busy with an earlier pass for seconds): a cut link must stop taking
+   * packets at once. The reconcile that follows finds them released and only tidies up.
+   */
+  private releaseLeaving(): void {
+    const plan = this.plan;
+    if (!plan) return;
+    const eff = this.effectiveSteering();
+    for (const pl of plan.planLinks) {
+      if (!pl.in_bond || eff.links[pl.key]?.in_bond !== false) continue;
+      for (const g of pl.gretaps) {
+        const bond = plan.links.find((l) => l.name === g)?.master;
+        if (!bond) continue;
+        const err = releaseSlave(bond, g);
+        if (err) this.log.debug(`could not release ${g} from ${bond} now (${err}); the reconcile will`);
+      }
+      this.log.info(`link ${pl.key} out of the bond`);
+    }
   }
 
   private effectiveSteering(): Steering {
@@ -218,7 +241,10 @@ export class Daemon implements AgentApi {
       : this.config.sites.flatMap((s) => s.peers.map((p) => `${s.name}/${p.name}`));
     if (typeof link !== 'string' || !keys.includes(link)) return { ok: false, error: 'not_found', message: `no link '${link}'` };
     if (enabled) this.adminOff.delete(link);
-    else this.adminOff.add(link);
+    else {
+      this.adminOff.add(link);
+      this.releaseLeaving();
+    }
     this.log.info(`link ${link} ${enabled ? 'back into' : 'taken out of'} the bond by request`);
     await this.converge(`setLink ${link} ${enabled}`);
     return { ok: true };

@@ -1,6 +1,6 @@
 // Small helpers the stack's commands share: `--config P`, flags, loading the config with its
 // errors printed as file:line: section.option: message.
-import { DEFAULT_CONFIG_PATH } from '../config/defaults.ts';
+import { defaultConfigPath } from '../config/defaults.ts';
 import { formatConfigError, loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 
@@ -11,9 +11,13 @@ export interface ParsedArgs {
   rest: string[];
 }
 
-/** `--config P`, `--name value` for names in `valued`, bare `--flag`s, and positional words. */
-export function parseArgs(args: string[], valued: string[] = []): ParsedArgs {
-  const out: ParsedArgs = { config: DEFAULT_CONFIG_PATH, flags: new Set(), values: {}, rest: [] };
+/**
+ * `--config P`, `--name value` for names in `valued`, bare `--flag`s, and positional words. Without
+ * --config: /etc/config/wanbond, or /etc/wanbond/wanbond where only that exists (a Debian
+ * concentrator), as `check-config` does.
+ */
+export function parseArgs(args: string[], valued: string[] = [], defaultConfig: () => string = defaultConfigPath): ParsedArgs {
+  const out: ParsedArgs = { config: '', flags: new Set(), values: {}, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const eq = a.indexOf('=');
@@ -26,6 +30,7 @@ export function parseArgs(args: string[], valued: string[] = []): ParsedArgs {
     } else if (name) out.flags.add(name);
     else out.rest.push(a);
   }
+  if (!out.config) out.config = defaultConfig();
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { Config } from '../config/types.ts';
 import type { KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan } from '../plan/types.ts';
 import { ROUTER_BOND, routerWg, CONC_WG } from '../plan/addressing.ts';
+import { masterOf } from '../kernel/bond-sysfs.ts';
 import type { LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
 
 export interface LinkMemory {
@@ -38,6 +39,8 @@ export interface StatusInputs {
   hostname: string;
   fallback: boolean;
   emit: (e: LinkEvent) => void;
+  /** The bond a device is enslaved to now (default: sysfs); status reports the kernel's membership. */
+  masterOf?: (dev: string) => string | null;
 }
 
 const HANDSHAKE_FRESH_S = 180;
@@ -60,6 +63,8 @@ export function buildStatus(i: StatusInputs): Status {
     ? i.config.links.map((l) => ({ key: l.name, name: l.name, id: l.id, enabled: l.enabled, role: l.role, iface: l.interface, peerKey: undefined }))
     : i.config.sites.flatMap((s) => s.peers.map((p) => ({ key: `${s.name}/${p.name}`, name: `${s.name}/${p.name}`, id: p.id, enabled: s.enabled, role: 'active' as const, iface: undefined, peerKey: p.public_key })));
   const health = new Map(i.health.map((h) => [h.key, h] as const));
+  const master = i.masterOf ?? masterOf;
+  const bondOf = (site: string | undefined) => (router ? ROUTER_BOND : i.plan?.bonds.find((b) => b.site === site)?.name);
   const links: LinkStatus[] = configured.map((c) => {
     const pl = i.plan?.planLinks.find((p) => p.key === c.key);
     const rt = router ? i.runtime[c.name] : undefined;
@@ -85,6 +90,9 @@ export function buildStatus(i: StatusInputs): Status {
       mem.since = Math.floor(now);
     }
     const devs = pl?.gretaps ?? [];
+    // In the bond when the kernel has any of the link's gretaps enslaved to it (not what the plan wants).
+    const bondName = pl ? bondOf(pl.site) : undefined;
+    const inBond = !!bondName && devs.some((d) => master(d) === bondName);
     const rx = devs.reduce((a, d) => a + sysfsCounter(d, 'rx_bytes'), 0);
     const tx = devs.reduce((a, d) => a + sysfsCounter(d, 'tx_bytes'), 0);
     if (mem.bytes && now - mem.bytes.at >= 1) mem.rate = { rx: kbit(Math.max(0, rx - mem.bytes.rx), now - mem.bytes.at), tx: kbit(Math.max(0, tx - mem.bytes.tx), now - mem.bytes.at) };
@@ -99,7 +107,7 @@ export function buildStatus(i: StatusInputs): Status {
       ...(c.iface ? { interface: c.iface } : {}),
       ...(rt?.device ? { device: rt.device } : {}),
       ...(rt?.gateway ? { gateway: rt.gateway } : {}),
-      tunnel, in_bond: !!pl?.in_bond,
+      tunnel, in_bond: inBond,
       rtt_ms: h?.rtt_ms ?? null, jitter_ms: h?.jitter_ms ?? null, loss_pct: h?.loss_pct ?? null,
       rx_bytes: rx, tx_bytes: tx, rx_rate_kbit: mem.rate.rx, tx_rate_kbit: mem.rate.tx,
       since, reason,
@@ -125,7 +133,7 @@ export function buildStatus(i: StatusInputs): Status {
     globals: { role: g.role, mode: g.mode, enabled: g.enabled, uptime: Math.floor((Date.now() - i.startedAt) / 1000), version: i.version, hostname: i.hostname },
     bond: {
       name: bondName, mode: bond?.mode ?? g.mode, mtu: bond?.mtu ?? 0,
-      members: router ? (bond?.members ?? []) : (i.plan?.bonds.flatMap((b) => b.members.map((m) => `${b.site}/${m}`)) ?? []),
+      members: links.filter((l) => l.in_bond).map((l) => l.name),
       rx_bytes: brx, tx_bytes: btx, rx_rate_kbit: bmem.rate.rx, tx_rate_kbit: bmem.rate.tx,
     },
     concentrator: { host: router ? (i.config.concentrator?.host ?? '') : '', reachable, since: cmem.since },

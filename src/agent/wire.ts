@@ -8,6 +8,8 @@ import { startMqtt } from '../mqtt/index.ts';
 import { NetifdWatcher } from '../netifd/watcher.ts';
 import { linkAddresses } from '../plan/addressing.ts';
 import type { Plan } from '../plan/types.ts';
+import type { Config } from '../config/types.ts';
+import type { SteerOptions } from '../steer/steer.ts';
 import { UbusClient } from '../ubus/client.ts';
 import { startUbusFrontend } from '../ubus/frontend.ts';
 import type { Daemon } from './daemon.ts';
@@ -35,6 +37,20 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
   });
 }
 
+/**
+ * Capacity weighting (gretaps per link) and delay equalisation on the router only where every
+ * link's rates are configured. Measured rates are no substitute: under round-robin a link's
+ * arrival rate is the share the bond gives it, not its capacity, and the upload direction mostly
+ * carries ACKs; weights and delays computed from them moved with every download, and each move
+ * rebuilt gretaps at both ends (packets lost while the ends disagreed). The concentrator always
+ * runs as many gretaps as the router reports, so it never weights by its own measurements.
+ */
+export function steerOptions(cfg: Config): SteerOptions {
+  if (cfg.globals.role !== 'router') return { weight: false };
+  const known = cfg.links.filter((l) => l.enabled).every((l) => !!l.rate_down && !!l.rate_up);
+  return known ? {} : { weight: false, equalise: false };
+}
+
 export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health?: boolean }): Promise<Wired> {
   const stops: (() => Promise<void>)[] = [];
   const log = d.log;
@@ -49,7 +65,7 @@ export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health
   if (opts.health !== false) {
     await attempt('link health', () => {
       const cfg = d.config;
-      const mon = new HealthMonitor({ role: cfg.globals.role, health: cfg.health, fallback: { enabled: cfg.globals.fallback, timeout_s: cfg.globals.fallback_timeout }, log });
+      const mon = new HealthMonitor({ role: cfg.globals.role, health: cfg.health, fallback: { enabled: cfg.globals.fallback, timeout_s: cfg.globals.fallback_timeout }, log, steer: steerOptions(cfg) });
       d.onPlan = (plan) => mon.setLinks(monitoredLinks(d, plan));
       if (d.currentPlan) mon.setLinks(monitoredLinks(d, d.currentPlan));
       d.onConfig = (c) => mon.configure(c.health, { enabled: c.globals.fallback, timeout_s: c.globals.fallback_timeout });

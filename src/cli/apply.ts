@@ -1,4 +1,5 @@
 import { learnLinks } from '../agent/links.ts';
+import { withStackLock } from '../agent/lock.ts';
 import { loadConfig, parseArgs } from '../agent/options.ts';
 import { converge } from '../kernel/reconcile.ts';
 import { formatStep } from '../kernel/step.ts';
@@ -18,7 +19,12 @@ export const applyCommand: Command = {
       return 1;
     }
     const log = createLogger('wanbond', loaded.config.globals.log_level);
-    const r = await converge({ config: loaded.config, runtime: await learnLinks(loaded.config), log, dryRun });
+    const config = loaded.config;
+    const r = await withStackLock(!dryRun, async () => converge({ config, runtime: await learnLinks(config), log, dryRun }));
+    if (typeof r === 'string') {
+      console.error(`wanbond: ${r}`);
+      return 1;
+    }
     for (const w of r.plan.warnings) console.error(`wanbond: ${w}`);
     const shown = dryRun ? r.steps : r.steps.slice(0, r.ran);
     for (const s of shown) console.log(formatStep(s));

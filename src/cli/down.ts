@@ -1,3 +1,4 @@
+import { withStackLock } from '../agent/lock.ts';
 import { parseArgs } from '../agent/options.ts';
 import { runSteps } from '../kernel/exec.ts';
 import { teardown } from '../kernel/diff.ts';
@@ -12,12 +13,19 @@ export const downCommand: Command = {
   summary: 'remove everything wanbond built, and nothing else (--dry-run: print only)',
   async run(args) {
     const a = parseArgs(args);
-    const steps = teardown(await observe());
     if (a.flags.has('dry-run')) {
-      for (const s of steps) console.log(formatStep(s));
+      for (const s of teardown(await observe())) console.log(formatStep(s));
       return 0;
     }
-    const r = await runSteps(steps, createLogger('wanbond'));
+    const done = await withStackLock(true, async () => {
+      const steps = teardown(await observe());
+      return { steps, r: await runSteps(steps, createLogger('wanbond')) };
+    });
+    if (typeof done === 'string') {
+      console.error(`wanbond: ${done}`);
+      return 1;
+    }
+    const { steps, r } = done;
     for (const s of steps.slice(0, r.ran)) console.log(formatStep(s));
     if (r.error) {
       console.error(`wanbond: ${r.error}`);

@@ -1,4 +1,5 @@
 import { Daemon } from '../agent/daemon.ts';
+import { acquireLock, lockPath, StackBusyError } from '../agent/lock.ts';
 import { loadConfig, parseArgs } from '../agent/options.ts';
 import { wireDaemon } from '../agent/wire.ts';
 import { createLogger } from '../log.ts';
@@ -17,6 +18,15 @@ export const runCommand: Command = {
       return 1;
     }
     const log = createLogger('wanbond', loaded.config.globals.log_level);
+    // Held while the agent runs: `apply`/`down` (or a second agent) would fight its reconciles.
+    let lock;
+    try {
+      lock = acquireLock(lockPath());
+    } catch (e) {
+      if (!(e instanceof StackBusyError)) throw e;
+      console.error(`wanbond: not started: ${e.message}`);
+      return 1;
+    }
     const d = new Daemon({ configPath: a.config, log }, loaded.config);
     // The stack first (building it can take a while), then health and the front ends.
     await d.start();
@@ -27,7 +37,10 @@ export const runCommand: Command = {
       const quit = (sig: string) => {
         log.info(`${sig}: stopping; the stack stays up (wanbond down removes it)`);
         d.stop();
-        void wired.stop().finally(() => resolve(0));
+        void wired.stop().finally(() => {
+          lock.release();
+          resolve(0);
+        });
       };
       process.once('SIGTERM', () => quit('SIGTERM'));
       process.once('SIGINT', () => quit('SIGINT'));

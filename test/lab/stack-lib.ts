@@ -139,9 +139,3 @@ export function withoutEmptyIptables<T extends { iptables: string[] }>(s: T): T 
   }
   return { ...s, iptables: out };
 }
-
-/** Three equal links shaped well below what wireguard-go in the one-CPU lab carries. */
-export const EQUAL_SLOW = {
-  description: 'three equal links, 600 kbit/s both ways, 20 ms one way; the second behind carrier NAT',
-  links: [0, 1, 2].map((i) => ({ rate_down_kbit: 600, rate_up_kbit: 600, delay_ms: 20, jitter_ms: 0, loss_pct: 0, ...(i === 1 ? { cgnat: true } : {}) })),
-};

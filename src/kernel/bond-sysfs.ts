@@ -1,0 +1,31 @@
+// Bond membership through sysfs: reading it and releasing a slave need no process. Taking a
+// failed link out of the bond must not wait for a full reconcile (several `ip`/`tc`/`wg` runs,
+// each a fork of the agent that stalls a small router for a moment), and status must say what
+// the kernel has, not what the last plan wanted.
+import { readlinkSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+const SYS = '/sys/class/net';
+
+/** The bond `dev` is enslaved to, null when none (or no such device). */
+export function masterOf(dev: string, sys = SYS): string | null {
+  try {
+    return basename(readlinkSync(`${sys}/${dev}/master`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Release `dev` from `bond` now (`echo -dev > .../bonding/slaves`). The kernel closes a released
+ * slave; the next reconcile brings it up again outside the bond. Returns an error message, or
+ * null when released.
+ */
+export function releaseSlave(bond: string, dev: string, sys = SYS): string | null {
+  try {
+    writeFileSync(`${sys}/${bond}/bonding/slaves`, `-${dev}`);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -1,0 +1,49 @@
+// What the agent reports and asks of link health: bond membership in status comes from the
+// kernel (the device's master), not from the last plan; weighting and delay equalisation only
+// where the router's link rates are configured.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
+import type { Config, Link } from '../../src/config/types.ts';
+import { planRouter } from '../../src/plan/index.ts';
+import { buildStatus } from '../../src/agent/status.ts';
+import { steerOptions } from '../../src/agent/wire.ts';
+
+const KEY = (c: string) => c.repeat(42) + 'A=';
+const link = (id: number, extra: Partial<Link> = {}): Link => ({
+  name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, device: `wan${id}`, gateway: `192.168.${id}.1`, ...extra,
+});
+const config = (links: Link[]): Config => ({
+  globals: { ...GLOBALS_DEFAULTS, enabled: true },
+  concentrator: { host: '203.0.113.10', port: 51820, public_key: KEY('C'), site: 'home', subnet: '10.213.7.0/24' },
+  links, health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
+});
+
+test('status: in_bond and bond.members are what the kernel has enslaved, whatever the plan says', () => {
+  const cfg = config([link(1), link(2), link(3)]);
+  const runtime = Object.fromEntries([1, 2, 3].map((i) => [`lte${i}`, { name: `lte${i}`, up: true, device: `wan${i}`, gateway: `192.168.${i}.1` }]));
+  const plan = planRouter({ config: cfg, runtime, endpoint: '203.0.113.10' }); // wants all three in
+  const kernel: Record<string, string | null> = { wbg1p1: null, wbg2p1: 'wbond', wbg3p1: 'wbond' }; // link 1 released
+  const s = buildStatus({
+    config: cfg, plan, state: undefined, runtime, adminOff: new Set(), memory: new Map(),
+    health: [{ key: 'lte1', status: 'down', rtt_ms: null, jitter_ms: null, loss_pct: 100, since: 1, reason: 'cut' }],
+    startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: (d) => kernel[d] ?? null,
+  });
+  assert.deepEqual(s.links.map((l) => [l.name, l.status, l.in_bond]), [['lte1', 'down', false], ['lte2', 'down', true], ['lte3', 'down', true]]);
+  assert.deepEqual(s.bond.members, ['lte2', 'lte3']);
+  kernel.wbg1p1 = 'wbond';
+  kernel.wbg3p1 = 'other';
+  const s2 = buildStatus({
+    config: cfg, plan, state: undefined, runtime, adminOff: new Set(), memory: new Map(), health: [],
+    startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: (d) => kernel[d] ?? null,
+  });
+  assert.deepEqual(s2.bond.members, ['lte1', 'lte2']);
+});
+
+test('steering options: weighting and equalisation only with every link\'s rates configured', () => {
+  assert.deepEqual(steerOptions(config([link(1), link(2)])), { weight: false, equalise: false });
+  assert.deepEqual(steerOptions(config([link(1, { rate_down: 4000, rate_up: 1000 }), link(2)])), { weight: false, equalise: false });
+  assert.deepEqual(steerOptions(config([link(1, { rate_down: 4000, rate_up: 1000 }), link(2, { rate_down: 2000, rate_up: 500 }), link(3, { enabled: false })])), {});
+  const conc: Config = { ...config([]), globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' } };
+  assert.deepEqual(steerOptions(conc), { weight: false });
+});
