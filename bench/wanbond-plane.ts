@@ -52,7 +52,8 @@ function stamper(p: SpawnedProcess, side: StampedLine['side'], into: StampedLine
   return () => clearInterval(t);
 }
 
-export async function startWanbond(lab: Lab): Promise<WanbondPlane> {
+/** `rates: false` leaves the links' rates out of the router's config (no weighting, no shaping). */
+export async function startWanbond(lab: Lab, opts: { rates?: boolean } = {}): Promise<WanbondPlane> {
   mkdirSync(DIR, { recursive: true, mode: 0o700 });
   const concPub = await keypair(lab, `${DIR}/conc.key`);
   const peers: string[] = [];
@@ -64,7 +65,7 @@ export async function startWanbond(lab: Lab): Promise<WanbondPlane> {
     const pub = await keypair(lab, `${DIR}/${l.name}.key`);
     peers.push(`${id}:${l.name}:${pub}`);
     router.push(`config link '${l.name}'`, `\toption id '${id}'`, `\toption device '${l.device}'`, `\toption gateway '${l.gateway}'`,
-      `\toption rate_down '${l.profile.rate_down_kbit}'`, `\toption rate_up '${l.profile.rate_up_kbit}'`,
+      ...(opts.rates === false ? [] : [`\toption rate_down '${l.profile.rate_down_kbit}'`, `\toption rate_up '${l.profile.rate_up_kbit}'`]),
       `\toption private_key_file '${DIR}/${l.name}.key'`, '');
   }
   const conc = ['config globals', "\toption enabled '1'", "\toption role 'concentrator'", "\toption listen_port '51820'",

@@ -33,6 +33,22 @@ export function classify(m: LinkMetrics, h: Health): Check {
   return { kind: 'neutral', silent: false, reason: `rtt ${fmt(late)} ms, loss ${fmt(loss)} % between recovery and failure thresholds` };
 }
 
+/**
+ * Whether a silent link's silence is its own. When every link falls silent at once, the likelier
+ * cause is either end stalling (a busy CPU, an agent blocked starting a process) or the
+ * concentrator being gone, not every modem failing in the same instant: taking links out one by
+ * one then only churns the bond. So a silence counts once another link has answered a probe sent
+ * after this link's silence began, or once every link has been silent for `allSilentGraceMs`
+ * (the concentrator really is gone: links go down and fallback can start). A lone link's silence
+ * always counts.
+ */
+export function silenceIsLinks(m: LinkMetrics, others: LinkMetrics[], now: number, allSilentGraceMs: number): boolean {
+  if (!m.silent || others.length === 0 || m.pending_age_ms === null) return true;
+  const from = now - m.pending_age_ms;
+  if (others.some((o) => o.answered_sent_at !== null && o.answered_sent_at >= from)) return true;
+  return m.pending_age_ms >= allSilentGraceMs;
+}
+
 export interface Transition {
   from: Health3;
   to: Health3;

@@ -9,7 +9,7 @@ import type { Health, Role } from '../config/types.ts';
 import type { LinkEvent, LinkState } from '../status/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
-import { classify, LinkStateMachine } from './link-state.ts';
+import { classify, LinkStateMachine, silenceIsLinks, type Check } from './link-state.ts';
 import { transmitSet } from './transmit-set.ts';
 import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
@@ -104,6 +104,9 @@ export function sysfsRxBytes(devs: string[]): number | null {
   }
   return sum;
 }
+
+/** Every link silent together is judged only after this long (see silenceIsLinks). */
+const ALL_SILENT_GRACE_MS = 3000;
 
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 
@@ -258,14 +261,20 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       this.stalledUntil = now + 2 * intervalMs;
     }
     const judging = now >= this.stalledUntil;
-    for (const t of this.links.values()) {
+    const all = [...this.links.values()];
+    for (const t of all) t.metrics = t.window.metrics(now);
+    for (const t of all) {
       if (!t.sock.ready && now - t.lastOpenTry >= 1000) {
         t.lastOpenTry = now;
         void t.sock.open();
       }
-      t.metrics = t.window.metrics(now);
+      const m = t.metrics!;
+      const others = all.filter((o) => o !== t && this.enabled(o)).map((o) => o.metrics!);
       if (judging) {
-        const tr = t.sm.step(classify(t.metrics, this.o.health), now);
+        const check: Check = silenceIsLinks(m, others, now, ALL_SILENT_GRACE_MS)
+          ? classify(m, this.o.health)
+          : { kind: 'neutral', silent: false, reason: `every link silent for ${Math.round(m.pending_age_ms ?? 0)} ms: a stall at either end, not yet a link` };
+        const tr = t.sm.step(check, now);
         if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
       }
       if (t.sock.ready) {

@@ -42,6 +42,8 @@ export interface LinkMetrics {
   lost_in_row: number;
   /** Age of the oldest probe still unanswered since the last reply: a lower bound on RTT now. */
   pending_age_ms: number | null;
+  /** When the newest answered probe was sent: the link (and both ends) worked at least until then. */
+  answered_sent_at: number | null;
   /** Silence timeout (ms): follows the RTT like TCP's RTO, but tighter. */
   loss_timeout_ms: number;
   sent: number;
@@ -156,6 +158,7 @@ export class ProbeWindow {
       silent: overdue.length > 0 && (sinceReply === null || sinceReply > timeout),
       lost_in_row: overdue.length,
       pending_age_ms: pending.length ? now - pending[0]!.sentAt : null,
+      answered_sent_at: lastAnswered >= 0 ? this.slots[lastAnswered]!.sentAt : null,
       loss_timeout_ms: timeout,
       sent: this.sentCount,
       received: this.receivedCount,

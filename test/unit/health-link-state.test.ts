@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Health } from '../../src/config/types.ts';
 import { ProbeWindow } from '../../src/health/probe-window.ts';
-import { classify, LinkStateMachine, type Transition } from '../../src/health/link-state.ts';
+import { classify, LinkStateMachine, silenceIsLinks, type Transition } from '../../src/health/link-state.ts';
 
 const H: Health = { interval: 0.1, failure_latency: 500, recovery_latency: 300, failure_loss: 20, recovery_loss: 5, down: 3, up: 5 };
 
@@ -100,4 +100,27 @@ test('flapping: the link leaves and rejoins at most once per flap, and damping s
   assert.equal(sm.state, 'up', 'back up once the link is stable');
   assert.ok(sm.upNeeded(40000) > H.up, 'recent flaps still raise the bar');
   assert.equal(sm.upNeeded(40000 + 61000), H.up, 'damping decays');
+});
+
+test('silence is blamed on a link only when another link still answers, or after everything stayed silent', () => {
+  const w = (rtts: (number | null)[], until: number) => {
+    const pw = new ProbeWindow({ intervalMs: 100 });
+    rtts.forEach((r, i) => {
+      pw.sent(i, i * 100);
+      if (r !== null && i * 100 + r <= until) pw.replied(i, i * 100 + r);
+    });
+    return pw.metrics(until);
+  };
+  // Probes every 100 ms; link a stops answering from probe 10 (t = 1000 ms).
+  const cut = Array.from({ length: 20 }, (_, i) => (i < 10 ? 30 : null));
+  const fine = Array.from({ length: 20 }, () => 60);
+  const a = w(cut, 1950);
+  assert.equal(a.silent, true);
+  assert.equal(silenceIsLinks(a, [w(fine, 1950)], 1950, 3000), true, 'another link answered probes sent after the silence began');
+  assert.equal(silenceIsLinks(a, [w(cut, 1950)], 1950, 3000), false, 'every link silent together: a stall, not yet a link');
+  assert.equal(silenceIsLinks(a, [], 1950, 3000), true, 'a lone link has nothing to compare with');
+  const long = Array.from({ length: 50 }, (_, i) => (i < 10 ? 30 : null));
+  assert.equal(silenceIsLinks(w(long, 4100), [w(long, 4100)], 4100, 3000), true, 'silent everywhere for longer than the grace: the links are judged');
+  const b = w(fine, 1950);
+  assert.equal(silenceIsLinks(b, [a], 1950, 3000), true, 'a link that answers is not held back');
 });
