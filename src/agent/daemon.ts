@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } from './api.ts';
 import type { Config } from '../config/types.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { releaseSlave } from '../kernel/bond-sysfs.ts';
+import { masterOf, releaseSlave } from '../kernel/bond-sysfs.ts';
 import { converge } from '../kernel/reconcile.ts';
 import { formatStep } from '../kernel/step.ts';
 import type { KernelState } from '../kernel/state.ts';
@@ -122,13 +122,15 @@ export class Daemon implements AgentApi {
     const eff = this.effectiveSteering();
     for (const pl of plan.planLinks) {
       if (!pl.in_bond || eff.links[pl.key]?.in_bond !== false) continue;
+      let released = 0;
       for (const g of pl.gretaps) {
         const bond = plan.links.find((l) => l.name === g)?.master;
-        if (!bond) continue;
+        if (!bond || masterOf(g) !== bond) continue;
         const err = releaseSlave(bond, g);
         if (err) this.log.debug(`could not release ${g} from ${bond} now (${err}); the reconcile will`);
+        else released++;
       }
-      this.log.info(`link ${pl.key} out of the bond`);
+      if (released) this.log.info(`link ${pl.key} out of the bond`);
     }
   }
 

@@ -42,11 +42,12 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
  * link's rates are configured. Measured rates are no substitute: under round-robin a link's
  * arrival rate is the share the bond gives it, not its capacity, and the upload direction mostly
  * carries ACKs; weights and delays computed from them moved with every download, and each move
- * rebuilt gretaps at both ends (packets lost while the ends disagreed). The concentrator always
- * runs as many gretaps as the router reports, so it never weights by its own measurements.
+ * rebuilt gretaps or netem delays at both ends (packets lost while the ends disagreed, and every
+ * change a process start that stalls the agent's probes). The concentrator knows no rates: it
+ * runs as many gretaps as the router reports and adds no delay of its own.
  */
 export function steerOptions(cfg: Config): SteerOptions {
-  if (cfg.globals.role !== 'router') return { weight: false };
+  if (cfg.globals.role !== 'router') return { weight: false, equalise: false };
   const known = cfg.links.filter((l) => l.enabled).every((l) => !!l.rate_down && !!l.rate_up);
   return known ? {} : { weight: false, equalise: false };
 }

@@ -41,6 +41,20 @@ if (!inGuest()) {
     const up = await until(async () => (seen = await lab.whoami(site.lanNs).catch((e: Error) => e.message)) === CONC.address, 120_000, 1000);
     check('the agents bring the stack up by themselves', up, `${seen}; router: ${firstLines(routerAgent.output(), 6)}`);
 
+    // The cut is what is tested, not the start: every link in both bonds and up by health first.
+    const slaves = async (ns: string, bond: string) =>
+      ((await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false })).stdout.match(/^Slave Interface:/gm) ?? []).length;
+    const allUp = async () => {
+      const r = await lab.execIsolated('router', ['node', AGENT, 'status', '--json'], { reject: false, timeoutMs: 60_000 });
+      try {
+        return (JSON.parse(r.stdout) as Status).links.every((l) => l.status === 'up');
+      } catch {
+        return false;
+      }
+    };
+    const settled = await until(async () => (await slaves('router', 'wbond')) === 3 && (await slaves(CONC.ns, concBond)) === 3 && (await allUp()), 60_000, 2000);
+    check('every link is up and in both bonds before the download', settled, `router ${await slaves('router', 'wbond')} slaves, concentrator ${await slaves(CONC.ns, concBond)}`);
+
     // Bond slaves as the kernel has them, every 0.5 s, at both ends (one shell loop each: a
     // process started from node stalls the one-CPU guest far longer than one started by sh).
     const watch = (ns: string, bond: string) => lab.spawn(ns, ['sh', '-c',
