@@ -1,8 +1,8 @@
-// Guest side of `make bench`: builds the lab from a profile, runs wanbond itself (`wanbond run` at
-// the router and the concentrator, UCI-configured), checks the lab's CPU is not the limit through
-// wanbond's own tunnels, measures the issue's figures and the cut / spike / flap scenarios, then
-// takes wanbond down and measures the best link alone and the plain balance-rr baseline in the
-// same lab. Every figure is measured `reps` times; the median is quoted.
+// Guest side of `make bench`: builds the lab from a profile, measures the best link alone and the
+// plain balance-rr baseline, then runs wanbond itself (`wanbond run` at the router and the
+// concentrator, UCI-configured) in the same lab: checks the lab's CPU is not the limit through
+// wanbond's own tunnels, measures the issue's figures and the cut / spike / flap scenarios. Every
+// figure is measured `reps` times; the median is quoted.
 // Usage (through runInLab): scenario.ts <profile.json> <reps>
 // BENCH_PARTS (comma list, default all): figures, scenarios, baseline — for quicker iterations.
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { loadProfile, sumDownKbit, sumUpKbit } from '../lab/profile.ts';
 import { log, writeResult } from '../lab/scenario.ts';
 import { buildTopology, type Lab } from '../lab/topology.ts';
 import { REPO_ROOT } from '../lab/run.ts';
-import { buildPlainBond } from './plain-bond.ts';
+import { buildPlane, pinLinks, removePlane } from './kernel-dataplane.ts';
 import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
@@ -203,10 +203,27 @@ async function main(): Promise<void> {
   const lab = await buildTopology(profile);
   log(`topology built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   try {
-    // 1. The CPU must not be the limit: unshaped throughput through wanbond's tunnels >= 2x the
-    // sum. Measured with the links' rates left out of its config (with them it shapes each link
-    // a little below its rate), the best of up to three tries (a try can land on a moment another
-    // lab run takes the host's CPUs).
+    // 1. The best link alone, straight through its modem (no tunnel), and the baseline: the seed
+    // article's plain balance-rr bond, one gretap per link, no controller, on the fresh lab.
+    await pinLinks(lab);
+    await buildPlane(lab, { paths: lab.links.map(() => 1), extraRouter: lab.links.map(() => 0), extraConc: lab.links.map(() => 0), mode: 'balance-rr' });
+    const best = [...lab.links].sort((a, b) => b.profile.rate_down_kbit - a.profile.rate_down_kbit)[0]!;
+    out.wanbond.best_link_ratio = await repeat('best_link_ratio', async () =>
+      (await lab.iperf('router', { seconds: 10, reverse: true, bind: best.address, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown);
+    out.baseline.best_link_ratio = out.wanbond.best_link_ratio;
+    if (parts.has('baseline')) {
+      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab));
+      out.baseline.multi_flow_down_ratio = await repeat('baseline.multi_flow_down_ratio', down(lab, 8));
+      out.baseline.single_flow_up_ratio = await repeat('baseline.single_flow_up_ratio', up(lab));
+    }
+    // Its devices go; pinLinks' per-link rules stay (wanbond uses its own, at other priorities).
+    await removePlane(lab);
+    await lab.exec('router', ['ip', 'rule', 'del', 'priority', '900'], { reject: false });
+
+    // 2. The CPU must not be the limit: unshaped throughput through wanbond's tunnels >= 2x the
+    // sum. Measured with the links' rates left out of its config (one gretap per link, no added
+    // delay: the tunnels' ceiling), the best of up to three tries (a try can land on a moment
+    // another lab run takes the host's CPUs).
     const needed = 2 * Math.max(sumDown, sumUp);
     const bare = await startWanbond(lab, { rates: false });
     try {
@@ -230,7 +247,7 @@ async function main(): Promise<void> {
       return;
     }
 
-    // 2. wanbond itself, configured as a user would: each link's rates given.
+    // 3. wanbond itself, configured as a user would: each link's rates given.
     const wb = await startWanbond(lab);
     try {
       const ready = await waitReady(lab, wb);
@@ -249,18 +266,6 @@ async function main(): Promise<void> {
       await wb.stop().catch(() => undefined);
     }
 
-    // 3. The best link alone, straight through its modem (no tunnel), and 4. the baseline: the
-    // seed article's plain balance-rr bond, one gretap per link, no controller.
-    await buildPlainBond(lab);
-    const best = [...lab.links].sort((a, b) => b.profile.rate_down_kbit - a.profile.rate_down_kbit)[0]!;
-    out.wanbond.best_link_ratio = await repeat('best_link_ratio', async () =>
-      (await lab.iperf('router', { seconds: 10, reverse: true, bind: best.address, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown);
-    out.baseline.best_link_ratio = out.wanbond.best_link_ratio;
-    if (parts.has('baseline')) {
-      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab));
-      out.baseline.multi_flow_down_ratio = await repeat('baseline.multi_flow_down_ratio', down(lab, 8));
-      out.baseline.single_flow_up_ratio = await repeat('baseline.single_flow_up_ratio', up(lab));
-    }
     out.results = out.wanbond;
   } finally {
     await lab.destroy().catch(() => undefined);
