@@ -132,6 +132,7 @@ export class Daemon implements AgentApi {
       }
       if (released) this.log.info(`link ${pl.key} out of the bond`);
     }
+    this.noteChanges(this.status().bond.members);
   }
 
   private effectiveSteering(): Steering {
@@ -188,8 +189,7 @@ export class Daemon implements AgentApi {
         this.lastError = r.error;
       } else this.lastError = '';
       this.onPlan?.(r.plan);
-      this.noteChanges();
-      this.status();
+      this.noteChanges(this.status().bond.members);
     } catch (e) {
       const msg = `converge (${reason}) failed: ${(e as Error).message}`;
       if (msg !== this.lastError) this.log.error(msg);
@@ -197,9 +197,8 @@ export class Daemon implements AgentApi {
     }
   }
 
-  /** Bond membership events and link state memory for status(). */
-  private noteChanges(): void {
-    const members = this.plan?.bonds.flatMap((b) => b.members.map((m) => (b.site ? `${b.site}/${m}` : m))) ?? [];
+  /** A bond membership event when the kernel's membership (status().bond.members) changed. */
+  private noteChanges(members: string[]): void {
     const key = members.join(',');
     if (key !== this.lastMembers) {
       this.lastMembers = key;

@@ -148,11 +148,12 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
         links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
         continue;
       }
+      // The kernel closes a released slave; out of the bond a gretap carries nothing, so it may
+      // stay down (one command fewer when a link leaves, none after the agent released it).
       links.push({ argv: ['ip', 'link', 'set', d.name, 'nomaster'], why: `${d.name} out of the bond` });
-      links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
       continue;
     }
-    if (!k.up) links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
+    if (!k.up && !(d.kind === 'gretap' && !d.master)) links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
   }
 
   // --- WireGuard settings (keys by file, never in argv) ---

@@ -72,11 +72,15 @@ test('a link going down: its rule, route, gretap and tunnel go, nothing else', (
 
 test('steering: out of the bond, extra paths and delay, back again', () => {
   const st = state('router-');
-  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), st), ['ip link set wbg1p1 nomaster', 'ip link set wbg1p1 up']);
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), st), ['ip link set wbg1p1 nomaster']);
   const out = state('router-');
   const g1 = out.links.find((l) => l.name === 'wbg1p1')!;
   delete g1.master;
   assert.deepEqual(lines(routerPlan(), out), ['ip link set wbg1p1 down', 'ip link set wbg1p1 master wbond', 'ip link set wbg1p1 up']);
+  // Released by the agent through sysfs (the kernel closed it): nothing left to do; back in: no down.
+  g1.up = false;
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), out), []);
+  assert.deepEqual(lines(routerPlan(), out), ['ip link set wbg1p1 master wbond', 'ip link set wbg1p1 up']);
   assert.deepEqual(lines(routerPlan({ steering: { links: { wan3: { paths: 2, extra_delay_ms: 40 } } } }), st), [
     'ip link add wbg3p2 type gretap local 10.213.1.14 remote 10.213.1.13 key 2',
     'ip link set wbg3p2 master wbond',
