@@ -193,7 +193,8 @@ export interface KIpt {
 export function parseIptSave(text: string, bin: string): KIpt {
   const keys = Object.keys(IPT_CHAINS) as (keyof typeof IPT_CHAINS)[];
   const byChain = new Map(keys.map((k) => [IPT_CHAINS[k].chain as string, k] as const));
-  const out: KIpt = { bin, rules: { mss: [], isolate: [], nat: [], input: [] }, chains: [], jumps: { mss: [], isolate: [], nat: [], input: [] } };
+  const perChain = () => Object.fromEntries(keys.map((k) => [k, []])) as unknown as KIpt['rules'];
+  const out: KIpt = { bin, rules: perChain(), chains: [], jumps: perChain() };
   let table = '';
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1).trim();
