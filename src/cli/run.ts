@@ -1,5 +1,5 @@
 import { Daemon } from '../agent/daemon.ts';
-import { acquireLock, lockPath, StackBusyError } from '../agent/lock.ts';
+import { withStackLock } from '../agent/lock.ts';
 import { loadConfig, parseArgs } from '../agent/options.ts';
 import { wireDaemon } from '../agent/wire.ts';
 import { createLogger } from '../log.ts';
@@ -19,31 +19,27 @@ export const runCommand: Command = {
     }
     const log = createLogger('wanbond', loaded.config.globals.log_level);
     // Held while the agent runs: `apply`/`down` (or a second agent) would fight its reconciles.
-    let lock;
-    try {
-      lock = acquireLock(lockPath());
-    } catch (e) {
-      if (!(e instanceof StackBusyError)) throw e;
-      console.error(`wanbond: not started: ${e.message}`);
+    const r = await withStackLock(true, async () => {
+      const d = new Daemon({ configPath: a.config, log }, loaded.config);
+      // The stack first (building it can take a while), then health and the front ends.
+      await d.start();
+      const wired = await wireDaemon(d, { ...(a.values['control'] ? { controlPath: a.values['control'] } : {}), health: !a.flags.has('no-health') });
+      log.info(`running as ${loaded.config.globals.role} from ${a.config}`);
+      process.on('SIGHUP', () => void d.reload());
+      return new Promise<number>((resolve) => {
+        const quit = (sig: string) => {
+          log.info(`${sig}: stopping; the stack stays up (wanbond down removes it)`);
+          d.stop();
+          void wired.stop().finally(() => resolve(0));
+        };
+        process.once('SIGTERM', () => quit('SIGTERM'));
+        process.once('SIGINT', () => quit('SIGINT'));
+      });
+    });
+    if (typeof r === 'string') {
+      console.error(`wanbond: not started: ${r}`);
       return 1;
     }
-    const d = new Daemon({ configPath: a.config, log }, loaded.config);
-    // The stack first (building it can take a while), then health and the front ends.
-    await d.start();
-    const wired = await wireDaemon(d, { ...(a.values['control'] ? { controlPath: a.values['control'] } : {}), health: !a.flags.has('no-health') });
-    log.info(`running as ${loaded.config.globals.role} from ${a.config}`);
-    process.on('SIGHUP', () => void d.reload());
-    return new Promise<number>((resolve) => {
-      const quit = (sig: string) => {
-        log.info(`${sig}: stopping; the stack stays up (wanbond down removes it)`);
-        d.stop();
-        void wired.stop().finally(() => {
-          lock.release();
-          resolve(0);
-        });
-      };
-      process.once('SIGTERM', () => quit('SIGTERM'));
-      process.once('SIGINT', () => quit('SIGINT'));
-    });
+    return r;
   },
 };
