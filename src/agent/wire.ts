@@ -27,11 +27,15 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
     const link = router ? cfg.links.find((l) => l.name === pl.name) : undefined;
     const tx = router ? link?.rate_up : undefined;
     const rx = router ? link?.rate_down : undefined;
+    const pct = cfg.globals.shaping;
+    const shaped = (r: number | undefined) => (r && pct > 0 ? { kbit: Math.round((r * pct) / 100) } : null);
+    const txShape = shaped(tx), rxShape = shaped(rx);
     return {
       key: pl.key, name: pl.name, id: pl.id,
       local: router ? a.router : a.conc, peer: router ? a.conc : a.router,
       role: link?.role ?? 'active', enabled: true,
       ...(tx ? { tx_rate_kbit: tx } : {}), ...(rx ? { rx_rate_kbit: rx } : {}),
+      ...(txShape ? { tx_shape_kbit: txShape.kbit } : {}), ...(rxShape ? { rx_shape_kbit: rxShape.kbit } : {}),
       rx_devs: pl.gretaps,
     };
   });
@@ -43,11 +47,12 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
  * arrival rate is the share the bond gives it, not its capacity, and the upload direction mostly
  * carries ACKs; weights and delays computed from them moved with every download, and each move
  * rebuilt gretaps or netem delays at both ends (packets lost while the ends disagreed, and every
- * change a process start that stalls the agent's probes). The concentrator knows no rates: it
- * runs as many gretaps as the router reports and adds no delay of its own.
+ * change a process start that stalls the agent's probes). The concentrator knows no rates of its
+ * own: it runs as many gretaps as the router reports, and equalises its delays and shapes its
+ * transmit with the rates the router sends it (src/health/monitor.ts).
  */
 export function steerOptions(cfg: Config): SteerOptions {
-  if (cfg.globals.role !== 'router') return { weight: false, equalise: false };
+  if (cfg.globals.role !== 'router') return { weight: false };
   const known = cfg.links.filter((l) => l.enabled).every((l) => !!l.rate_down && !!l.rate_up);
   return known ? {} : { weight: false, equalise: false };
 }

@@ -26,6 +26,7 @@ export const GLOBALS_DEFAULTS: Globals = {
   fallback: true,
   fallback_timeout: 30,
   nat: true,
+  shaping: 95,
   bypass_dst: [],
   bypass_src: [],
   listen_port: 51820,

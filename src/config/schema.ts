@@ -39,6 +39,9 @@ const mtu: z.ZodType<'auto' | number, string> = z
   })
   .transform((s) => (s === 'auto' ? 'auto' : Number(s)));
 
+/** Percent of the configured link rates: 0 (off) or 50..100. */
+const shaping = v.integer(0, 100, '%').refine((n) => n === 0 || n >= 50, { message: 'shaping is 0 (off) or 50..100 % of the configured rates' });
+
 export const SECTIONS: Record<string, SectionSpec> = {
   globals: {
     single: true,
@@ -52,6 +55,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
       fallback: { schema: v.bool },
       fallback_timeout: { schema: v.integer(1, 3600, 's') },
       nat: { schema: v.bool },
+      shaping: { schema: shaping },
       bypass_dst: { schema: v.ipv4Cidr, list: true },
       bypass_src: { schema: v.ipv4Cidr, list: true },
       listen_port: { schema: v.port },

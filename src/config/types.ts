@@ -17,6 +17,12 @@ export interface Globals {
   fallback_timeout: number; // seconds
   /** Router: masquerade LAN traffic into the bond address (the concentrator then NATs once more). */
   nat: boolean;
+  /**
+   * Router: shape each link's transmit (and have the concentrator shape the link's download) to
+   * this percent of its configured rate_up / rate_down, with fq_codel: the queue stays here, not
+   * in the modem. 0 = off; links without rates are never shaped.
+   */
+  shaping: number;
   /** mwan3-style bypass: destinations / LAN sources that never use the bond. */
   bypass_dst: string[]; // CIDR
   bypass_src: string[]; // CIDR

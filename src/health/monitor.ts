@@ -30,6 +30,9 @@ export interface MonitoredLink {
   tx_rate_kbit?: number;
   /** Configured rate of this end's receive direction (router: rate_down), kbit/s. */
   rx_rate_kbit?: number;
+  /** Router: shape its transmit on the link to this / ask the concentrator to shape to this, kbit/s. */
+  tx_shape_kbit?: number;
+  rx_shape_kbit?: number;
   /** Interfaces whose rx byte counters add up to what arrives on the link. */
   rx_devs: string[];
 }
@@ -85,7 +88,7 @@ interface Tracked {
   seq: number;
   lastOpenTry: number;
   rx: CapacityEstimator;
-  peerCap: { rx_kbit: number; now_kbit: number; paths?: number } | null;
+  peerCap: { rx_kbit: number; now_kbit: number; paths?: number; rate_kbit?: number; shape_kbit?: number } | null;
   state: LinkState;
   sinceWall: number;
   reason: string;
@@ -241,7 +244,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
     if (msg.t === 'reply') t.window.replied(msg.seq, at);
     else {
-      t.peerCap = { rx_kbit: msg.rx_kbit, now_kbit: msg.now_kbit, ...(msg.paths !== undefined ? { paths: msg.paths } : {}) };
+      const { rx_kbit, now_kbit, paths, rate_kbit, shape_kbit } = msg;
+      t.peerCap = { rx_kbit, now_kbit, ...(paths !== undefined ? { paths } : {}), ...(rate_kbit !== undefined ? { rate_kbit } : {}), ...(shape_kbit !== undefined ? { shape_kbit } : {}) };
       if (this.o.role === 'concentrator' && msg.backup !== undefined) t.spec = { ...t.spec, role: msg.backup ? 'backup' : 'active' };
     }
   }
@@ -303,6 +307,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
         ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
+        ...(router && t.spec.rx_rate_kbit ? { rate_kbit: Math.round(t.spec.rx_rate_kbit) } : {}),
+        ...(router && t.spec.rx_shape_kbit ? { shape_kbit: Math.round(t.spec.rx_shape_kbit) } : {}),
       });
     }
   }
@@ -335,11 +341,14 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const ownRx = t.rx.estimate(now) > 0 ? t.rx.estimate(now) : null;
         // Gretap counts follow the router's receive (download) direction: both ends must agree.
         const weightCap = router ? (t.spec.rx_rate_kbit ?? ownRx) : (t.spec.tx_rate_kbit ?? peerRx);
-        const tx = t.spec.tx_rate_kbit ?? peerRx;
+        // The concentrator's transmit rates are the router's configured rate_down, sent over.
+        const tx = router ? (t.spec.tx_rate_kbit ?? peerRx) : (t.peerCap?.rate_kbit ?? null);
+        const shape = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
         const minRtt = t.metrics?.min_rtt_ms ?? null;
-        return { name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2 };
+        return { name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0 };
       }),
-      this.o.steer ?? {},
+      // The concentrator equalises its delays once the router has sent every link's rate.
+      router ? (this.o.steer ?? {}) : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) },
       this.memory,
     );
     if (!router) {

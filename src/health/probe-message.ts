@@ -38,6 +38,10 @@ export const capacitySchema = z.strictObject({
   paths: z.number().int().min(1).max(16).optional(),
   /** Router only: the link is a backup link (the concentrator has no link roles of its own). */
   backup: z.boolean().optional(),
+  /** Router only: the link's configured download rate (rate_down), kbit/s: the concentrator equalises delays with it. */
+  rate_kbit: z.number().int().min(1).max(10_000_000).optional(),
+  /** Router only: what the concentrator shapes its transmit on the link to, kbit/s (absent: no shaping). */
+  shape_kbit: z.number().int().min(1).max(10_000_000).optional(),
 });
 
 export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema]);

@@ -7,6 +7,7 @@ import type { AddrSpec, LinkSpec, Plan, RouteSpec, RuleSpec, WgPeerSpec } from '
 import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
+import { qdiscSteps } from './qdisc-diff.ts';
 import { iptablesSteps } from './iptables.ts';
 
 /** Public key of each private key file the plan names (derived by the shell with `wg pubkey`). */
@@ -193,17 +194,11 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     post.push({ argv: ['ip', 'addr', 'add', local, ...(a.peer ? ['peer', a.peer] : []), 'dev', a.dev], why: `address on ${a.dev}` });
   }
 
-  // --- netem on gretaps (delay equalisation) ---
+  // --- qdiscs on gretaps (delay equalisation, shaping) ---
   const wantQ = new Map(plan.qdiscs.map((q) => [q.dev, q] as const));
   for (const l of plan.links) {
     if (l.kind !== 'gretap') continue;
-    const q = fresh.has(l.name) ? undefined : st.qdiscs.find((x) => x.dev === l.name);
-    const d = wantQ.get(l.name);
-    if (d && !(q?.kind === 'netem' && q.delayMs === d.delayMs)) {
-      post.push({ argv: ['tc', 'qdisc', 'replace', 'dev', l.name, 'root', 'netem', 'delay', `${d.delayMs}ms`], why: `delay ${l.name} by ${d.delayMs} ms` });
-    } else if (!d && q?.kind === 'netem') {
-      post.push({ argv: ['tc', 'qdisc', 'del', 'dev', l.name, 'root'], why: `no extra delay on ${l.name}` });
-    }
+    post.push(...qdiscSteps(l.name, wantQ.get(l.name), fresh.has(l.name) ? [] : st.qdiscs.filter((x) => x.dev === l.name)));
   }
 
   // --- routes, rules, nftables ---

@@ -19,30 +19,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * step, so a crash mid-apply leaves a state the next start repairs step by step.
  */
 const batchable = (s: Step) =>
-  s.argv[0] === 'ip' && s.argv[1] === 'link' && s.argv[2] === 'set' && s.input === undefined && !s.waitFor && !s.ready &&
-  s.argv.every((a) => /^[A-Za-z0-9_.:/@+-]+$/.test(a));
+  ((s.argv[0] === 'ip' && s.argv[1] === 'link' && s.argv[2] === 'set') || (s.argv[0] === 'tc' && s.argv[1] === 'qdisc')) &&
+  s.input === undefined && !s.waitFor && !s.ready && s.argv.every((a) => /^[A-Za-z0-9_.:/@+-]+$/.test(a));
 
 /**
- * Runs a row of batchable steps as one `ip -batch -` (a process start costs a small router, or the
- * one-CPU lab, far more than the commands: steering moves a link's gretaps in and out of the bond
- * with a dozen of them). ip stops at the first failing line and names it.
+ * Runs a row of batchable steps of one program as one `ip -batch -` / `tc -batch -` (a process
+ * start costs a small router, or the one-CPU lab, far more than the commands: steering moves a
+ * link's gretaps in and out of the bond with a dozen of them, and sets up to three qdiscs on each
+ * gretap). Both stop at the first failing line and name it.
  */
 async function runBatch(steps: Step[], log: Logger): Promise<ExecResult> {
   for (const s of steps) log.debug(`run: ${formatStep(s)}`);
-  const r = await execa('ip', ['-batch', '-'], { input: steps.map((s) => s.argv.slice(1).join(' ')).join('\n') + '\n', reject: false, timeout: 30_000 });
+  const bin = steps[0]!.argv[0]!;
+  const r = await execa(bin, ['-batch', '-'], { input: steps.map((s) => s.argv.slice(1).join(' ')).join('\n') + '\n', reject: false, timeout: 30_000 });
   if (r.exitCode === 0) return { ran: steps.length };
   const err = String(r.stderr ?? '');
   const line = Number(/Command failed -:(\d+)/.exec(err)?.[1] ?? 0);
   const bad = steps[line - 1];
   const why = err.split('\n').filter((l) => l && !/Command failed/.test(l)).join('; ').trim() || `exit ${r.exitCode}`;
-  return bad ? { ran: line, error: `${bad.argv.join(' ')} (${bad.why}) failed: ${why}` } : { ran: 0, error: `ip -batch failed: ${why}` };
+  return bad ? { ran: line, error: `${bad.argv.join(' ')} (${bad.why}) failed: ${why}` } : { ran: 0, error: `${bin} -batch failed: ${why}` };
 }
 
 export async function runSteps(steps: Step[], log: Logger): Promise<ExecResult> {
   let ran = 0;
   for (let i = 0; i < steps.length; i++) {
     let j = i;
-    while (j < steps.length && batchable(steps[j]!)) j++;
+    while (j < steps.length && batchable(steps[j]!) && steps[j]!.argv[0] === steps[i]!.argv[0]) j++;
     if (j - i > 1) {
       const b = await runBatch(steps.slice(i, j), log);
       ran += b.ran;

@@ -27,7 +27,21 @@ export interface KRule {
 export interface KRoute { table: string; dst: string; via?: string; dev?: string; proto: string; type?: string }
 export interface KWgPeer { publicKey: string; endpoint?: string; allowedIps: string[]; keepalive?: number; handshake: number; rx: number; tx: number }
 export interface KWg { dev: string; publicKey: string; listenPort: number; fwmark: number; peers: KWgPeer[] }
-export interface KQdisc { dev: string; kind: string; delayMs?: number }
+export interface KQdisc {
+  dev: string;
+  kind: string;
+  handle: string;
+  /** Parent class (`1:1`); absent on the root qdisc. */
+  parent?: string;
+  root: boolean;
+  /** netem */
+  delayMs?: number;
+  /** tbf */
+  rateKbit?: number;
+  overhead?: number;
+  /** fq_codel */
+  targetMs?: number;
+}
 
 export interface KernelState {
   links: KLink[];
@@ -162,16 +176,19 @@ export function parseWgDump(text: string): KWg[] {
   return [...byDev.values()];
 }
 
-/** `tc -j qdisc show` (root qdiscs) */
+/** `tc -j qdisc show`: every qdisc, root and children (tc prints rates in bytes/s, times in s or us). */
 export function parseQdiscs(text: string): KQdisc[] {
-  return arr(text)
-    .filter((q) => q.root === true)
-    .map((q) => {
-      const out: KQdisc = { dev: String(q.dev), kind: String(q.kind) };
-      const delay = ((q.options ?? {}) as J).delay as J | undefined;
-      if (q.kind === 'netem' && delay && typeof delay.delay === 'number') out.delayMs = Math.round(delay.delay * 1000);
-      return out;
-    });
+  return arr(text).map((q) => {
+    const out: KQdisc = { dev: String(q.dev), kind: String(q.kind), handle: String(q.handle ?? '0:'), root: q.root === true };
+    if (typeof q.parent === 'string') out.parent = q.parent;
+    const o = (q.options ?? {}) as J;
+    const delay = o.delay as J | undefined;
+    if (q.kind === 'netem' && delay && typeof delay.delay === 'number') out.delayMs = Math.round(delay.delay * 1000);
+    if (q.kind === 'tbf' && typeof o.rate === 'number') out.rateKbit = Math.round((o.rate * 8) / 1000);
+    if (q.kind === 'tbf' && typeof o.overhead === 'number') out.overhead = o.overhead;
+    if (q.kind === 'fq_codel' && typeof o.target === 'number') out.targetMs = Math.round(o.target / 1000);
+    return out;
+  });
 }
 
 /** `nft list table inet wanbond` (text): the tag in its comment. */

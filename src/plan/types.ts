@@ -2,6 +2,7 @@
 // concentrator.ts); src/kernel/ diffs it against what the kernel reports and applies the rest.
 import type { BondMode, Role } from '../config/types.ts';
 import type { Firewall } from './nft.ts';
+import type { ShapeSpec } from './shaping.ts';
 
 /** What link health decides for one link at this end (src/health drives it). */
 export interface LinkSteering {
@@ -11,6 +12,8 @@ export interface LinkSteering {
   paths: number;
   /** netem delay on this link's gretaps, to equalise the links' delays; default 0. */
   extra_delay_ms: number;
+  /** This end's transmit on the link shaped to this, kbit/s (src/plan/shaping.ts); 0 = not shaped. */
+  shape_kbit: number;
 }
 
 /** Steering for every link, keyed by steerKey(); missing links get DEFAULT_STEERING. */
@@ -20,7 +23,7 @@ export interface Steering {
   fallback?: boolean;
 }
 
-export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0 };
+export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0 };
 
 /** Router: the link's name. Concentrator: `<site>/<link>`. */
 export function steerKey(site: string | undefined, link: string): string {
@@ -76,9 +79,11 @@ export interface WgSpec {
   peers: WgPeerSpec[];
 }
 
+/** What wanbond wants on a gretap's egress: delay (netem), then shaping with AQM (tbf + fq_codel). */
 export interface QdiscSpec {
   dev: string;
   delayMs: number;
+  shape?: ShapeSpec;
 }
 
 export interface PlanLink {

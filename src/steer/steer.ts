@@ -11,6 +11,8 @@ export interface SteerLink {
   paths: number;
   /** netem delay on the link's gretaps (ms) to equalise one-way delay. */
   extra_delay_ms: number;
+  /** This end's transmit on the link shaped to this (kbit/s, with AQM behind it); 0 = not shaped. */
+  shape_kbit: number;
 }
 export type Steering = Record<string, SteerLink>;
 
@@ -24,6 +26,8 @@ export interface SteerInput {
   tx_kbit?: number | null;
   /** One-way base delay, ms (half the lowest RTT); null = unknown. */
   owd_ms: number | null;
+  /** Shape this end's transmit on the link to this (kbit/s); null or 0 = do not shape. */
+  shape_kbit?: number | null;
 }
 
 export interface SteerOptions extends PathsOptions, DelayOptions {
@@ -82,7 +86,7 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   inputs.forEach((l, i) => {
     const before = prev?.steering[l.name]?.extra_delay_ms;
     const keep = before !== undefined && Math.abs(before - extra[i]!) < dh && !(extra[i] === 0 && before !== 0);
-    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]! };
+    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]!, shape_kbit: Math.max(0, Math.round(l.shape_kbit ?? 0)) };
   });
   const capacities: Record<string, number> = {};
   inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
@@ -96,6 +100,6 @@ export function sameSteering(a: Steering, b: Steering): boolean {
   return ka.every((k) => {
     const x = a[k]!;
     const y = b[k];
-    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms;
+    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms && x.shape_kbit === y.shape_kbit;
   });
 }

@@ -5,7 +5,7 @@
 // the same connection, the cut link must leave both bonds, `wanbond status --json` must report it
 // down and the bond's members exactly as the kernel has them, and all of it again after the cut.
 import { fileURLToPath } from 'node:url';
-import { AGENT, agent, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
+import { AGENT, agent, allLinksUp, bondSlaves, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -42,16 +42,8 @@ if (!inGuest()) {
     check('the agents bring the stack up by themselves', up, `${seen}; router: ${firstLines(routerAgent.output(), 6)}`);
 
     // The cut is what is tested, not the start: every link in both bonds and up by health first.
-    const slaves = async (ns: string, bond: string) =>
-      ((await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false })).stdout.match(/^Slave Interface:/gm) ?? []).length;
-    const allUp = async () => {
-      const r = await lab.execIsolated('router', ['node', AGENT, 'status', '--json'], { reject: false, timeoutMs: 60_000 });
-      try {
-        return (JSON.parse(r.stdout) as Status).links.every((l) => l.status === 'up');
-      } catch {
-        return false;
-      }
-    };
+    const slaves = (ns: string, bond: string) => bondSlaves(lab, ns, bond);
+    const allUp = () => allLinksUp(lab);
     const settled = await until(async () => (await slaves('router', 'wbond')) === 3 && (await slaves(CONC.ns, concBond)) === 3 && (await allUp()), 60_000, 2000);
     check('every link is up and in both bonds before the download', settled, `router ${await slaves('router', 'wbond')} slaves, concentrator ${await slaves(CONC.ns, concBond)}`);
 

@@ -48,6 +48,8 @@ export interface RouterOpts {
   siteName?: string;
   mode?: string;
   extraGlobals?: string[];
+  /** Give each link its lab profile's rate_down / rate_up, as a user who knows them would. */
+  rates?: boolean;
 }
 
 /** Router UCI: one link per lab modem, with device + gateway (no netifd in the lab). */
@@ -59,7 +61,8 @@ export function routerUci(o: RouterOpts): string {
   }
   for (const l of o.site.links) {
     lines.push(`config link '${l.name}'`, `\toption id '${l.index + 1}'`, `\toption device '${l.device}'`, `\toption gateway '${l.gateway}'`,
-      `\toption private_key_file '${o.dir}/${l.name}.key'`, '');
+      `\toption private_key_file '${o.dir}/${l.name}.key'`,
+      ...(o.rates ? [`\toption rate_down '${l.profile.rate_down_kbit}'`, `\toption rate_up '${l.profile.rate_up_kbit}'`] : []), '');
   }
   return lines.join('\n');
 }
@@ -90,19 +93,34 @@ export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 
   return probe();
 }
 
+/** Slaves of a bond as the kernel lists them. */
+export async function bondSlaves(lab: Lab, ns: string, bond: string): Promise<number> {
+  return ((await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false })).stdout.match(/^Slave Interface:/gm) ?? []).length;
+}
+
+/** Every link `up` in the router agent's `wanbond status --json`. */
+export async function allLinksUp(lab: Lab): Promise<boolean> {
+  const r = await lab.execIsolated('router', ['node', AGENT, 'status', '--json'], { reject: false, timeoutMs: 60_000 });
+  try {
+    return (JSON.parse(r.stdout) as { links: { status: string }[] }).links.every((l) => l.status === 'up');
+  } catch {
+    return false;
+  }
+}
+
 /** Everything a second apply would find to do, as JSON-able text, for failure details. */
 export function firstLines(s: string, n = 12): string {
   return s.trim().split('\n').slice(0, n).join(' | ');
 }
 
 /** Keys and UCI files for the lab's first site and the concentrator; returns the two paths. */
-export async function configureOneSite(lab: Lab, dir: string, extraGlobals: string[] = []): Promise<{ router: string; conc: string }> {
+export async function configureOneSite(lab: Lab, dir: string, extraGlobals: string[] = [], rates = false): Promise<{ router: string; conc: string }> {
   const site = lab.sites[0]!;
   const concKey = await genKey(`${dir}/conc.key`);
   const peers: string[] = [];
   for (const l of site.links) peers.push(`${l.index + 1}:${l.name}:${await genKey(`${dir}/${l.name}.key`)}`);
   writeFileSync(`${dir}/conc.uci`, concUci(dir, [{ name: 'home', subnet: '10.213.1.0/24', peers }]));
-  writeFileSync(`${dir}/router.uci`, routerUci({ site, dir, concKey, extraGlobals }));
+  writeFileSync(`${dir}/router.uci`, routerUci({ site, dir, concKey, extraGlobals, rates }));
   return { router: `${dir}/router.uci`, conc: `${dir}/conc.uci` };
 }
 

@@ -45,5 +45,5 @@ test('steering options: weighting and equalisation only with every link\'s rates
   assert.deepEqual(steerOptions(config([link(1, { rate_down: 4000, rate_up: 1000 }), link(2)])), { weight: false, equalise: false });
   assert.deepEqual(steerOptions(config([link(1, { rate_down: 4000, rate_up: 1000 }), link(2, { rate_down: 2000, rate_up: 500 }), link(3, { enabled: false })])), {});
   const conc: Config = { ...config([]), globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' } };
-  assert.deepEqual(steerOptions(conc), { weight: false, equalise: false });
+  assert.deepEqual(steerOptions(conc), { weight: false });
 });

@@ -79,6 +79,8 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
   assert.deepEqual(decodeMessage(encodeMessage(probe)), { ok: true, msg: probe });
   const cap = { v: 1, t: 'cap', link: 1, rx_kbit: 4000, now_kbit: 10 } as const;
   assert.deepEqual(decodeMessage(encodeMessage(cap)), { ok: true, msg: cap });
+  const rates = { ...cap, paths: 4, backup: false, rate_kbit: 4000, shape_kbit: 3800 } as const;
+  assert.deepEqual(decodeMessage(encodeMessage(rates)), { ok: true, msg: rates });
   const bad: [string | Buffer, string][] = [
     ['not json{', 'not_json'],
     ['{"v":1,"t":"probe","link":0,"seq":1,"ts":1}', 'invalid'],
@@ -86,6 +88,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     ['{"v":2,"t":"probe","link":1,"seq":1,"ts":1}', 'invalid'],
     ['{"v":1,"t":"reply","link":1,"seq":1,"ts":1,"extra":true}', 'invalid'],
     ['{"v":1,"t":"cap","link":1,"rx_kbit":"fast","now_kbit":1}', 'invalid'],
+    ['{"v":1,"t":"cap","link":1,"rx_kbit":1,"now_kbit":1,"shape_kbit":0}', 'invalid'],
     ['[]', 'invalid'],
     ['null', 'invalid'],
     [Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), 'too_big'],
@@ -100,7 +103,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     }
   }
   assert.equal(g.total, bad.length);
-  assert.equal(g.counts.invalid, 7);
+  assert.equal(g.counts.invalid, 8);
 });
 
 test('probe window: probes in flight while this end stalled are forgotten, not counted as lost', () => {

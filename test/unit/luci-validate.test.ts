@@ -39,6 +39,7 @@ const PAIRS: Array<[string, (v: string) => boolean]> = [
   ['rate', (v) => schema('link', 'rate_down').safeParse(v).success],
   ['port', (v) => schema('concentrator', 'port').safeParse(v).success],
   ['fallbackTimeout', (v) => schema('globals', 'fallback_timeout').safeParse(v).success],
+  ['shaping', (v) => schema('globals', 'shaping').safeParse(v).success],
   ['mtu', (v) => schema('globals', 'mtu').safeParse(v).success],
   ['mqttInterval', (v) => schema('mqtt', 'interval').safeParse(v).success],
   ['probeInterval', (v) => schema('health', 'interval').safeParse(v).success],
@@ -59,7 +60,7 @@ const PAIRS: Array<[string, (v: string) => boolean]> = [
 
 const KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const SAMPLES = [
-  '', ' ', '0', '1', '01', '5', '9', '10', '12', '16', '17', '100', '101', '250', '575', '576', '1380', '9000', '9001',
+  '', ' ', '0', '1', '01', '5', '9', '10', '12', '16', '17', '49', '50', '95', '100', '101', '250', '575', '576', '1380', '9000', '9001',
   '1000', '1001', '3600', '3601', '60000', '60001', '65535', '65536', '10000000', '10000001', '1e3', '-1', ' 5', '5 ',
   '0.1', '.5', '0.01', '0.009', '60', '60.5', '60.0', '1.1234567', 'auto', 'Auto',
   'wan', 'wwan_2', 'lte-1', 'a'.repeat(12), 'a'.repeat(13), 'a'.repeat(15), 'a'.repeat(16), 'eth0.1', '-eth0',

@@ -70,6 +70,17 @@ test('steering: out of the bond, several paths with GRE keys, extra delay; fallb
   assert.ok(!p.routes.some((r) => r.table === 5700));
 });
 
+test('shaping: each gretap gets its share of the link\'s shaped rate, with or without extra delay', () => {
+  const p = planRouter({
+    config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10',
+    steering: { links: { lte1: { paths: 2, shape_kbit: 3800 }, lte2: { shape_kbit: 950, extra_delay_ms: 12 } } },
+  });
+  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape?.rateKbit]), [['wbg1p1', 0, 1900], ['wbg1p2', 0, 1900], ['wbg2p1', 12, 950]]);
+  assert.equal(p.qdiscs[0]!.shape!.overheadBytes, 110, 'IPv4 endpoint');
+  const v6 = planRouter({ config: routerConfig(), runtime: up([1]), endpoint: '2001:db8::1', steering: { links: { lte1: { shape_kbit: 3800 } } } });
+  assert.equal(v6.qdiscs[0]!.shape!.overheadBytes, 130, 'WireGuard over IPv6 is 20 bytes longer');
+});
+
 test('a backup link joins the bond only while no active link is up', () => {
   const links = [link(1), link(2, { role: 'backup' })];
   assert.deepEqual(planRouter({ config: routerConfig({}, links), runtime: up([1, 2]), endpoint: '203.0.113.10' }).bonds[0]!.members, ['lte1']);

@@ -85,8 +85,8 @@ test('steering: out of the bond, extra paths and delay, back again', () => {
     'ip link add wbg3p2 type gretap local 10.213.1.14 remote 10.213.1.13 key 2',
     'ip link set wbg3p2 master wbond',
     'ip link set wbg3p2 up',
-    'tc qdisc replace dev wbg3p1 root netem delay 40ms',
-    'tc qdisc replace dev wbg3p2 root netem delay 40ms',
+    'tc qdisc replace dev wbg3p1 root handle 1: netem delay 40ms',
+    'tc qdisc replace dev wbg3p2 root handle 1: netem delay 40ms',
   ]);
 });
 

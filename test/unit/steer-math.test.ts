@@ -34,7 +34,7 @@ const hetero = (over: Partial<Record<string, Partial<SteerInput>>> = {}): SteerI
 
 test('steer: weights and equalises; a link leaving the set drops out of the delay target', () => {
   const s = steer(hetero()).steering;
-  assert.deepEqual(s, { a: { in_bond: true, paths: 4, extra_delay_ms: 53 }, b: { in_bond: true, paths: 2, extra_delay_ms: 36 }, c: { in_bond: true, paths: 1, extra_delay_ms: 0 } });
+  assert.deepEqual(s, { a: { in_bond: true, paths: 4, extra_delay_ms: 53, shape_kbit: 0 }, b: { in_bond: true, paths: 2, extra_delay_ms: 36, shape_kbit: 0 }, c: { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0 } });
   const cut = steer(hetero({ c: { in_set: false } })).steering;
   assert.equal(cut.c!.in_bond, false);
   assert.equal(cut.c!.paths, 1, 'gretaps stay for its return');

@@ -167,6 +167,11 @@ return view.extend({
 		o = s.option(form.Flag, 'nat', _('Masquerade LAN'), _('Translate LAN addresses into the bond\'s address before the tunnel.'));
 		o.default = o.enabled;
 
+		o = s.option(form.Value, 'shaping', _('Shaping (%)'),
+			_('Shape each link to this percent of its configured download and upload rates, with fq_codel, so queues stay short and calls stay smooth during downloads. 0 turns it off; links without rates are not shaped.'));
+		o.placeholder = '95';
+		o.validate = check(validate.shaping, true);
+
 		o = s.option(form.Flag, 'fallback', _('Direct fallback'),
 			_('When the concentrator is unreachable, send LAN traffic straight out of the links.'));
 		o.default = o.enabled;

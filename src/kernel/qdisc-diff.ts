@@ -1,0 +1,71 @@
+// The qdiscs on one gretap's egress: what the plan wants (delay, then shaping with AQM) against
+// what `tc -j qdisc show` reports, as tc steps. Pure. A delay-only change is one `tc qdisc change`
+// (packets queued behind the shaper stay); any other difference rebuilds the chain.
+import type { QdiscSpec } from '../plan/types.ts';
+import type { KQdisc } from './state.ts';
+import type { Step } from './step.ts';
+
+interface Elem {
+  kind: 'netem' | 'tbf' | 'fq_codel';
+  args: string[];
+  same: (k: KQdisc) => boolean;
+}
+
+/** A tbf's rate is reported rounded: within 1 % (at least 1 kbit/s) is the same. */
+const near = (a: number | undefined, b: number, tol: number) => a !== undefined && Math.abs(a - b) <= tol;
+
+function wanted(q: QdiscSpec): Elem[] {
+  // netem stays in front of a shaper even at 0 ms: equalisation moves the delay whenever a link
+  // leaves or joins, and a `change` of it keeps the shaper's queue where a rebuild would drop it.
+  const out: Elem[] = [{ kind: 'netem', args: ['netem', 'delay', `${q.delayMs}ms`], same: (k) => (k.delayMs ?? 0) === q.delayMs }];
+  const s = q.shape;
+  if (s) {
+    out.push({
+      kind: 'tbf',
+      // latency only sizes tbf's own fifo, which fq_codel replaces.
+      args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'latency', '300ms', 'overhead', String(s.overheadBytes)],
+      same: (k) => near(k.rateKbit, s.rateKbit, Math.max(1, s.rateKbit / 100)) && k.overhead === s.overheadBytes,
+    });
+    out.push({
+      kind: 'fq_codel',
+      args: ['fq_codel', 'target', `${s.targetMs}ms`, 'interval', `${s.intervalMs}ms`],
+      same: (k) => near(k.targetMs, s.targetMs, 1),
+    });
+  }
+  return out;
+}
+
+/** Root first, then each qdisc grafted on class 1 of the one before. */
+function chain(have: KQdisc[]): KQdisc[] {
+  const out: KQdisc[] = [];
+  let q = have.find((x) => x.root);
+  while (q && out.length < 8) {
+    out.push(q);
+    const cls = q.handle.replace(/:.*$/, ':1');
+    q = have.find((x) => x.parent === cls);
+  }
+  return out;
+}
+
+/** The device's default qdisc (handle 0:) is not ours and cannot be deleted. */
+const isDefault = (q: KQdisc | undefined) => !q || q.handle === '0:' || q.handle === '0';
+
+export function qdiscSteps(dev: string, want: QdiscSpec | undefined, have: KQdisc[]): Step[] {
+  const now = chain(have);
+  if (!want) return isDefault(now[0]) ? [] : [{ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `no delay or shaping on ${dev}` }];
+  const w = wanted(want);
+  const kindsMatch = now.length === w.length && w.every((e, i) => now[i]!.kind === e.kind);
+  const differ = kindsMatch ? w.map((e, i) => !e.same(now[i]!)) : [];
+  if (kindsMatch && differ.every((d) => !d)) return [];
+  const why = [want.delayMs > 0 ? `delay by ${want.delayMs} ms` : '', want.shape ? `shape to ${want.shape.rateKbit} kbit/s` : ''].filter(Boolean).join(', ');
+  if (kindsMatch && w[0]!.kind === 'netem' && differ.slice(1).every((d) => !d)) {
+    return [{ argv: ['tc', 'qdisc', 'change', 'dev', dev, 'root', 'handle', '1:', ...w[0]!.args], why: `${dev}: ${why}` }];
+  }
+  const steps: Step[] = [];
+  if (!isDefault(now[0])) steps.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${dev}: rebuild its qdiscs` });
+  w.forEach((e, i) => {
+    const at = i === 0 ? ['root'] : ['parent', `${i}:1`];
+    steps.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, ...at, 'handle', `${i + 1}:`, ...e.args], why: `${dev}: ${why}` });
+  });
+  return steps;
+}

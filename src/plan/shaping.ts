@@ -1,0 +1,44 @@
+// Bounding each link's queue: this end's transmit on a link is shaped just below the link's rate
+// (token bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation,
+// not in the modem's long FIFO. Pure: the tc parameters for one gretap.
+import { GRETAP_OVERHEAD, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
+
+export interface ShapeSpec {
+  /** Token rate of this gretap (kbit/s): the link's shaped rate over its gretaps. */
+  rateKbit: number;
+  /** Bytes each gretap frame grows by before it is on the modem's wire. */
+  overheadBytes: number;
+  /** Token bucket depth (bytes). */
+  burstBytes: number;
+  /** fq_codel target and interval (ms). */
+  targetMs: number;
+  intervalMs: number;
+}
+
+/** A full gretap frame as the shaper counts it (bond MTU 1398 + inner Ethernet). */
+const FRAME_BYTES = 1412;
+/** WireGuard pads its payload to 16 bytes: half of that on average. */
+const WG_PADDING_AVG = 8;
+/** The modem's own Ethernet header: netem and most modems count it. */
+const WIRE_ETHERNET = 14;
+
+/**
+ * Shaper of one gretap of a link shaped to `linkKbit` over `paths` gretaps (round-robin hands each
+ * an equal share). Overhead: outer IP + GRE with key (the gretap's own 42 less the inner Ethernet,
+ * which the shaper already counts), WireGuard's framing and padding, the modem's Ethernet.
+ */
+export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = false): ShapeSpec {
+  const rateKbit = Math.max(8, Math.round(linkKbit / Math.max(1, paths)));
+  const overheadBytes = GRETAP_OVERHEAD - 14 + (ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + WIRE_ETHERNET;
+  const packetMs = ((FRAME_BYTES + overheadBytes) * 8) / rateKbit;
+  // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
+  // waits behind one other. 1.5 packet times (as sqm-scripts does), interval grown to match.
+  const targetMs = Math.max(5, Math.ceil(1.5 * packetMs));
+  return {
+    rateKbit,
+    overheadBytes,
+    burstBytes: Math.max(2 * (FRAME_BYTES + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
+    targetMs,
+    intervalMs: 100 + targetMs - 5,
+  };
+}
