@@ -221,13 +221,19 @@ async function main(): Promise<void> {
     await lab.exec('router', ['ip', 'rule', 'del', 'priority', '900'], { reject: false });
 
     // 2. The CPU must not be the limit: unshaped throughput through wanbond's tunnels >= 2x the
-    // sum. Measured with the links' rates left out of its config (one gretap per link, no added
-    // delay: the tunnels' ceiling), the best of up to three tries (a try can land on a moment
-    // another lab run takes the host's CPUs).
+    // sum. Measured with the links' rates left out of its config (nothing shaped: the tunnels'
+    // ceiling; the router still weights by the capacities its packet trains find), the best of up
+    // to three tries (a try can land on a moment another lab run takes the host's CPUs).
     const needed = 2 * Math.max(sumDown, sumUp);
     const bare = await startWanbond(lab, { rates: false });
     try {
       if (!(await waitReady(lab, bare))) throw new Error(`wanbond did not come up; router agent says:\n${bare.router.output().slice(-3000)}`);
+      // Without rates the router measures each link with packet trains: one download once those
+      // are done (five each way per link), at the profile's rates, before the links go unshaped.
+      const trained = async () => (bare.router.output().match(/by packet train \(5 measured\)/g) ?? []).length >= 2 * lab.links.length;
+      for (let i = 0; i < 120 && !(await trained()); i++) await sleep(1000);
+      log(`packet trains done at every link: ${await trained()}`);
+      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab));
       for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
       let cpu = 0;
       for (let i = 0; i < 3 && cpu < needed; i++) {

@@ -52,7 +52,7 @@ function stamper(p: SpawnedProcess, side: StampedLine['side'], into: StampedLine
   return () => clearInterval(t);
 }
 
-/** `rates: false` leaves the links' rates out of the router's config (no weighting, no added delay). */
+/** `rates: false` leaves the links' rates out of the router's config (nothing shaped; capacities measured by packet trains). */
 export async function startWanbond(lab: Lab, opts: { rates?: boolean } = {}): Promise<WanbondPlane> {
   mkdirSync(DIR, { recursive: true, mode: 0o700 });
   const concPub = await keypair(lab, `${DIR}/conc.key`);

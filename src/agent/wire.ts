@@ -42,19 +42,13 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
 }
 
 /**
- * Capacity weighting (gretaps per link) and delay equalisation on the router only where every
- * link's rates are configured. Measured rates are no substitute: under round-robin a link's
- * arrival rate is the share the bond gives it, not its capacity, and the upload direction mostly
- * carries ACKs; weights and delays computed from them moved with every download, and each move
- * rebuilt gretaps or netem delays at both ends (packets lost while the ends disagreed, and every
- * change a process start that stalls the agent's probes). The concentrator knows no rates of its
- * own: it runs as many gretaps as the router reports, and equalises its delays and shapes its
- * transmit with the rates the router sends it (src/health/monitor.ts).
+ * The router weights (gretaps per link) and equalises delays once every link's capacities are
+ * known: configured (`rate_down`, `rate_up`) or measured by packet trains (src/health/monitor.ts
+ * decides per decision). The concentrator runs as many gretaps as the router reports, and
+ * equalises its delays and shapes its transmit with the rates the router sends it.
  */
 export function steerOptions(cfg: Config): SteerOptions {
-  if (cfg.globals.role !== 'router') return { weight: false };
-  const known = cfg.links.filter((l) => l.enabled).every((l) => !!l.rate_down && !!l.rate_up);
-  return known ? {} : { weight: false, equalise: false };
+  return cfg.globals.role === 'router' ? {} : { weight: false };
 }
 
 export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health?: boolean }): Promise<Wired> {

@@ -15,6 +15,7 @@ import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
+import { LinkTrains, sendTrain } from './link-trains.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
 export interface MonitoredLink {
@@ -93,6 +94,8 @@ interface Tracked {
   sinceWall: number;
   reason: string;
   metrics: LinkMetrics | null;
+  trains: LinkTrains;
+  lastTrainSent: number;
 }
 
 /** Sum of /sys/class/net/<dev>/statistics/rx_bytes; null if any is missing. */
@@ -228,6 +231,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       sinceWall: Math.floor(Date.now() / 1000),
       reason: 'starting: no probe answered yet',
       metrics: null,
+      trains: new LinkTrains(spec.id, spec.key, this.log),
+      lastTrainSent: -Infinity,
     };
     t.sock = new ProbeSocket({
       link: spec.id,
@@ -242,8 +247,18 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   }
 
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
+    const router = this.o.role === 'router';
     if (msg.t === 'reply') t.window.replied(msg.seq, at);
-    else {
+    else if (msg.t === 'train') t.trains.onTrain(msg, at);
+    else if (msg.t === 'train_req') {
+      // One train a second per link at most, whatever the peer asks.
+      if (!router && at - t.lastTrainSent >= 1000) {
+        t.lastTrainSent = at;
+        sendTrain(t.sock, t.spec.id, msg.id, msg.n, msg.bytes);
+      }
+    } else if (msg.t === 'train_res') {
+      if (router) t.trains.onResult(msg.id, msg.kbit, at);
+    } else {
       const { rx_kbit, now_kbit, paths, rate_kbit, shape_kbit } = msg;
       t.peerCap = { rx_kbit, now_kbit, ...(paths !== undefined ? { paths } : {}), ...(rate_kbit !== undefined ? { rate_kbit } : {}), ...(shape_kbit !== undefined ? { shape_kbit } : {}) };
       if (this.o.role === 'concentrator' && msg.backup !== undefined) t.spec = { ...t.spec, role: msg.backup ? 'backup' : 'active' };
@@ -281,6 +296,9 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const tr = t.sm.step(check, now);
         if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
       }
+      const train = t.trains.collect(now);
+      if (train && this.o.role === 'router') t.trains.measuredDown(train.kbit, now);
+      else if (train) t.sock.send({ v: 1, t: 'train_res', link: t.spec.id, id: train.id, kbit: train.kbit ?? 0 });
       if (t.sock.ready) {
         t.window.sent(t.seq, now);
         t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now)) });
@@ -299,18 +317,40 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   }
 
   private measureAndReport(now: number): void {
-    for (const t of this.links.values()) {
+    let trainStarted = false;
+    // Links take turns to be first, so one slow to finish its trains does not hold the others back.
+    const order = [...this.links.values()];
+    const turn = order.length ? Math.floor(now / 1000) % order.length : 0;
+    for (const t of [...order.slice(turn), ...order.slice(0, turn)]) {
       const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
       if (bytes !== null) t.rx.sample(bytes, now);
       const paths = this.o.role === 'router' ? this.decision.links[t.spec.key]?.paths : undefined;
       const router = this.o.role === 'router';
+      const { down, up } = this.capacities(t);
+      if (router && !trainStarted) {
+        // Quiet: carrying under a fifth of the capacity (a train then sees most of the link).
+        const quiet = (now_kbit: number, cap: number | null) => now_kbit < 0.2 * (cap ?? 1000);
+        trainStarted = t.trains.tickRouter(now, t.sock, {
+          up: t.sm.state === 'up', wantDown: !t.spec.rx_rate_kbit, wantUp: !t.spec.tx_rate_kbit,
+          quietDown: quiet(t.rx.current, down), quietUp: quiet(t.peerCap?.now_kbit ?? 0, up),
+        });
+      }
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
         ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
-        ...(router && t.spec.rx_rate_kbit ? { rate_kbit: Math.round(t.spec.rx_rate_kbit) } : {}),
+        ...(router && down ? { rate_kbit: Math.round(down) } : {}),
         ...(router && t.spec.rx_shape_kbit ? { shape_kbit: Math.round(t.spec.rx_shape_kbit) } : {}),
       });
     }
+  }
+
+  /**
+   * Router: the link's capacity toward it (download) and away from it (upload), kbit/s: configured,
+   * else measured by packet trains; null while unknown. (Arrival rates under round-robin are the
+   * bond's own shares, not capacities: they are never used for this.)
+   */
+  private capacities(t: Tracked): { down: number | null; up: number | null } {
+    return { down: t.spec.rx_rate_kbit ?? t.trains.down.value(), up: t.spec.tx_rate_kbit ?? t.trains.up.value() };
   }
 
   private decide(now: number): void {
@@ -335,20 +375,24 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const fb: FallbackDecision | null = this.fallbackT.update(ts.answering, now);
     if (fb) this.log.warn(fb.reason);
     const router = this.o.role === 'router';
+    const caps = all.map((t) => this.capacities(t));
+    // Weighting and equalisation need every link's capacities, configured or measured.
+    const known = caps.every((c) => c.down !== null && c.up !== null);
+    const opts: SteerOptions = router
+      ? (known ? (this.o.steer ?? {}) : { ...this.o.steer, weight: false, equalise: false })
+      // The concentrator equalises its delays once the router has sent every link's rate.
+      : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) };
     const mem = steer(
-      all.map((t) => {
-        const peerRx = t.peerCap && t.peerCap.rx_kbit > 0 ? t.peerCap.rx_kbit : null;
-        const ownRx = t.rx.estimate(now) > 0 ? t.rx.estimate(now) : null;
+      all.map((t, i) => {
         // Gretap counts follow the router's receive (download) direction: both ends must agree.
-        const weightCap = router ? (t.spec.rx_rate_kbit ?? ownRx) : (t.spec.tx_rate_kbit ?? peerRx);
-        // The concentrator's transmit rates are the router's configured rate_down, sent over.
-        const tx = router ? (t.spec.tx_rate_kbit ?? peerRx) : (t.peerCap?.rate_kbit ?? null);
+        const weightCap = router ? caps[i]!.down : (t.spec.tx_rate_kbit ?? null);
+        // The concentrator's transmit rates are the router's download rates, sent over.
+        const tx = router ? caps[i]!.up : (t.peerCap?.rate_kbit ?? null);
         const shape = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
         const minRtt = t.metrics?.min_rtt_ms ?? null;
         return { name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0 };
       }),
-      // The concentrator equalises its delays once the router has sent every link's rate.
-      router ? (this.o.steer ?? {}) : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) },
+      opts,
       this.memory,
     );
     if (!router) {

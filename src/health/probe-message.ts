@@ -5,8 +5,11 @@
 import * as z from 'zod';
 
 export const PROBE_VERSION = 1;
-/** Larger datagrams are refused before parsing (a probe is well under 200 bytes). */
-export const MAX_MESSAGE_BYTES = 512;
+/** Larger datagrams are refused before parsing (a probe is well under 200 bytes; a train packet is TRAIN_BYTES). */
+export const MAX_MESSAGE_BYTES = 1400;
+/** Capacity trains: at most this many packets of at most this many bytes (UDP payload). */
+export const TRAIN_MAX_PACKETS = 64;
+export const TRAIN_MAX_BYTES = 1300;
 
 const linkId = z.number().int().min(1).max(16);
 const seq = z.number().int().min(0).max(2 ** 32 - 1);
@@ -44,10 +47,39 @@ export const capacitySchema = z.strictObject({
   shape_kbit: z.number().int().min(1).max(10_000_000).optional(),
 });
 
-export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema]);
+/** Router -> concentrator: send me a train on this link (I measure the download's capacity). */
+export const trainRequestSchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('train_req'),
+  link: linkId,
+  id: seq,
+  n: z.number().int().min(4).max(TRAIN_MAX_PACKETS),
+  bytes: z.number().int().min(200).max(TRAIN_MAX_BYTES),
+});
+/** One packet of a train: sent back to back; the receiver times their arrival. */
+export const trainSchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('train'),
+  link: linkId,
+  id: seq,
+  k: z.number().int().min(0).max(TRAIN_MAX_PACKETS - 1),
+  n: z.number().int().min(4).max(TRAIN_MAX_PACKETS),
+  pad: z.string().max(TRAIN_MAX_BYTES),
+});
+/** Concentrator -> router: the capacity a train of the router's measured, kbit/s (0: too few arrived). */
+export const trainResultSchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('train_res'),
+  link: linkId,
+  id: seq,
+  kbit: z.number().finite().nonnegative().max(10_000_000),
+});
+
+export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema, trainRequestSchema, trainSchema, trainResultSchema]);
 export type ProbeMessage = z.infer<typeof probeSchema>;
 export type ReplyMessage = z.infer<typeof replySchema>;
 export type CapacityMessage = z.infer<typeof capacitySchema>;
+export type TrainMessage = z.infer<typeof trainSchema>;
 export type HealthMessage = z.infer<typeof messageSchema>;
 
 export type DecodeResult = { ok: true; msg: HealthMessage } | { ok: false; why: 'too_big' | 'not_json' | 'invalid' };

@@ -1,6 +1,7 @@
 // The qdiscs on one gretap's egress: what the plan wants (delay, then shaping with AQM) against
-// what `tc -j qdisc show` reports, as tc steps. Pure. A delay-only change is one `tc qdisc change`
-// (packets queued behind the shaper stay); any other difference rebuilds the chain.
+// what `tc -j qdisc show` reports, as tc steps. Pure. With the same kinds in place, what differs is
+// changed in place (`tc qdisc change`: the packets queued behind the shaper stay); anything else
+// rebuilds the chain.
 import type { QdiscSpec } from '../plan/types.ts';
 import type { KQdisc } from './state.ts';
 import type { Step } from './step.ts';
@@ -47,6 +48,9 @@ function chain(have: KQdisc[]): KQdisc[] {
   return out;
 }
 
+/** Where the i-th qdisc of the chain hangs: the root, or class 1 of the one before. */
+const at = (i: number) => (i === 0 ? ['root'] : ['parent', `${i}:1`]);
+
 /** The device's default qdisc (handle 0:) is not ours and cannot be deleted. */
 const isDefault = (q: KQdisc | undefined) => !q || q.handle === '0:' || q.handle === '0';
 
@@ -58,14 +62,11 @@ export function qdiscSteps(dev: string, want: QdiscSpec | undefined, have: KQdis
   const differ = kindsMatch ? w.map((e, i) => !e.same(now[i]!)) : [];
   if (kindsMatch && differ.every((d) => !d)) return [];
   const why = [want.delayMs > 0 ? `delay by ${want.delayMs} ms` : '', want.shape ? `shape to ${want.shape.rateKbit} kbit/s` : ''].filter(Boolean).join(', ');
-  if (kindsMatch && w[0]!.kind === 'netem' && differ.slice(1).every((d) => !d)) {
-    return [{ argv: ['tc', 'qdisc', 'change', 'dev', dev, 'root', 'handle', '1:', ...w[0]!.args], why: `${dev}: ${why}` }];
+  if (kindsMatch) {
+    return w.flatMap((e, i) => (differ[i] ? [{ argv: ['tc', 'qdisc', 'change', 'dev', dev, ...at(i), 'handle', `${i + 1}:`, ...e.args], why: `${dev}: ${why}` }] : []));
   }
   const steps: Step[] = [];
   if (!isDefault(now[0])) steps.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${dev}: rebuild its qdiscs` });
-  w.forEach((e, i) => {
-    const at = i === 0 ? ['root'] : ['parent', `${i}:1`];
-    steps.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, ...at, 'handle', `${i + 1}:`, ...e.args], why: `${dev}: ${why}` });
-  });
+  w.forEach((e, i) => steps.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, ...at(i), 'handle', `${i + 1}:`, ...e.args], why: `${dev}: ${why}` }));
   return steps;
 }

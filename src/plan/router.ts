@@ -25,6 +25,7 @@ export function steeringFor(steering: Steering | undefined, key: string): LinkSt
   s.paths = Math.min(MAX_PATHS, Math.max(1, Math.floor(s.paths)));
   s.extra_delay_ms = Math.max(0, Math.round(s.extra_delay_ms));
   s.shape_kbit = Math.max(0, Math.round(s.shape_kbit));
+  s.rtt_ms = Math.max(0, Math.round(s.rtt_ms));
   return s;
 }
 
@@ -112,7 +113,7 @@ export function bondOpts(mode: Config['globals']['mode']) {
 /** gretap path k of a link uses GRE key k, so several gretaps can share one tunnel. */
 export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string, ipv6Endpoint = false): string[] {
   const out: string[] = [];
-  const shape = st.shape_kbit > 0 ? gretapShape(st.shape_kbit, st.paths, ipv6Endpoint) : undefined;
+  const shape = st.shape_kbit > 0 ? gretapShape(st.shape_kbit, st.paths, ipv6Endpoint, st.rtt_ms) : undefined;
   for (let p = 1; p <= st.paths; p++) {
     const n = name(p);
     plan.links.push({ name: n, kind: 'gretap', master, gretap: { local, remote, key: p } });

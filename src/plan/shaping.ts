@@ -24,21 +24,26 @@ const WIRE_ETHERNET = 14;
 
 /**
  * Shaper of one gretap of a link shaped to `linkKbit` over `paths` gretaps (round-robin hands each
- * an equal share). Overhead: outer IP + GRE with key (the gretap's own 42 less the inner Ethernet,
- * which the shaper already counts), WireGuard's framing and padding, the modem's Ethernet.
+ * an equal share), for flows whose round trip through the bond is `rttMs` (0: unknown). Overhead:
+ * outer IP + GRE with key (the gretap's own 42 less the inner Ethernet, which the shaper already
+ * counts), WireGuard's framing and padding, the modem's Ethernet.
  */
-export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = false): ShapeSpec {
+export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = false, rttMs = 0): ShapeSpec {
   const rateKbit = Math.max(8, Math.round(linkKbit / Math.max(1, paths)));
   const overheadBytes = GRETAP_OVERHEAD - 14 + (ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + WIRE_ETHERNET;
   const packetMs = ((FRAME_BYTES + overheadBytes) * 8) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
-  // waits behind one other. 1.5 packet times (as sqm-scripts does), interval grown to match.
-  const targetMs = Math.max(5, Math.ceil(1.5 * packetMs));
+  // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow
+  // keeps a link full after it backs off (CUBIC: to 0.7 of its window) only with a standing queue
+  // of about 0.4 of its round trip: with 5 ms, one download over equal-3 (40 ms) got 0.74 of the
+  // links, with 15-30 ms 0.79-0.81 (lab, test of 3). fq_codel serves sparse flows (calls, DNS,
+  // the health probes) ahead of that queue, so only the bulk flow itself waits in it.
+  const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(0.4 * rttMs)));
   return {
     rateKbit,
     overheadBytes,
     burstBytes: Math.max(2 * (FRAME_BYTES + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
     targetMs,
-    intervalMs: 100 + targetMs - 5,
+    intervalMs: Math.max(100 + targetMs - 5, rttMs + targetMs),
   };
 }

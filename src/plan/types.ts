@@ -14,6 +14,8 @@ export interface LinkSteering {
   extra_delay_ms: number;
   /** This end's transmit on the link shaped to this, kbit/s (src/plan/shaping.ts); 0 = not shaped. */
   shape_kbit: number;
+  /** Round trip of a flow through the bond, ms (sizes the shaper's AQM); 0 = unknown. */
+  rtt_ms: number;
 }
 
 /** Steering for every link, keyed by steerKey(); missing links get DEFAULT_STEERING. */
@@ -23,7 +25,7 @@ export interface Steering {
   fallback?: boolean;
 }
 
-export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0 };
+export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0, rtt_ms: 0 };
 
 /** Router: the link's name. Concentrator: `<site>/<link>`. */
 export function steerKey(site: string | undefined, link: string): string {

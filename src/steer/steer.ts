@@ -13,6 +13,8 @@ export interface SteerLink {
   extra_delay_ms: number;
   /** This end's transmit on the link shaped to this (kbit/s, with AQM behind it); 0 = not shaped. */
   shape_kbit: number;
+  /** Round trip of a flow through the bond (ms, the slowest carrying link's); 0 = unknown. Sizes the AQM. */
+  rtt_ms: number;
 }
 export type Steering = Record<string, SteerLink>;
 
@@ -81,16 +83,30 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
     );
     carrying.forEach(({ i }, k) => (extra[i] = d[k]!));
   }
+  const rtt = bondRtt(carrying.map(({ l }) => l.owd_ms!), prev);
   const dh = opts.delayHysteresisMs ?? 5;
   const steering: Steering = {};
   inputs.forEach((l, i) => {
     const before = prev?.steering[l.name]?.extra_delay_ms;
     const keep = before !== undefined && Math.abs(before - extra[i]!) < dh && !(extra[i] === 0 && before !== 0);
-    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]!, shape_kbit: Math.max(0, Math.round(l.shape_kbit ?? 0)) };
+    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]!, shape_kbit: Math.max(0, Math.round(l.shape_kbit ?? 0)), rtt_ms: rtt };
   });
+  // Unweighted, nothing is remembered: when weighting turns on (the last capacity became known),
+  // the gretap counts are computed then, not judged against capacities they never followed.
   const capacities: Record<string, number> = {};
-  inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
+  if (opts.weight !== false) inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
   return { steering, capacities };
+}
+
+/**
+ * A striped flow's round trip: that of the slowest carrying link (delay equalisation brings the
+ * others up to it), in 10 ms steps, kept until it moves by more than a quarter.
+ */
+function bondRtt(owds: number[], prev?: SteerMemory): number {
+  const before = prev ? Object.values(prev.steering)[0]?.rtt_ms ?? 0 : 0;
+  if (!owds.length) return before;
+  const now = Math.max(10, Math.round((2 * Math.max(...owds)) / 10) * 10);
+  return before > 0 && Math.abs(now - before) <= before / 4 ? before : now;
 }
 
 /** True when two decisions would program the kernel the same way. */
@@ -100,6 +116,6 @@ export function sameSteering(a: Steering, b: Steering): boolean {
   return ka.every((k) => {
     const x = a[k]!;
     const y = b[k];
-    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms && x.shape_kbit === y.shape_kbit;
+    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms && x.shape_kbit === y.shape_kbit && x.rtt_ms === y.rtt_ms;
   });
 }

@@ -93,6 +93,18 @@ export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 
   return probe();
 }
 
+/**
+ * `wanbond run` at the concentrator and the router of the lab's first site; `online` once the LAN
+ * client reaches the internet through the concentrator (checked by the caller).
+ */
+export async function runAgents(lab: Lab, cfg: { router: string; conc: string }) {
+  const concAgent = lab.spawnIsolated(CONC.ns, ['node', AGENT, 'run', '--config', cfg.conc]);
+  const routerAgent = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', cfg.router]);
+  let seen = '';
+  const online = await until(async () => (seen = await lab.whoami(lab.sites[0]!.lanNs).catch((e: Error) => e.message)) === CONC.address, 120_000, 1000);
+  return { concAgent, routerAgent, online, detail: `${seen}; router: ${firstLines(routerAgent.output(), 6)}` };
+}
+
 /** Slaves of a bond as the kernel lists them. */
 export async function bondSlaves(lab: Lab, ns: string, bond: string): Promise<number> {
   return ((await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false })).stdout.match(/^Slave Interface:/gm) ?? []).length;

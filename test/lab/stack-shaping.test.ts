@@ -5,7 +5,7 @@
 // qdiscs at both ends, the bond's round-trip time under a saturating download against idle, and,
 // after a reload with `shaping 0`, that the shapers go and the same download then does raise it.
 import { fileURLToPath } from 'node:url';
-import { AGENT, allLinksUp, bondSlaves, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
+import { AGENT, allLinksUp, runAgents, bondSlaves, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -24,12 +24,9 @@ if (!inGuest()) {
     const site = lab.sites[0]!;
     const subnet = '10.213.1.0/24';
     const cfg = await configureOneSite(lab, `${SCRATCH}/shaping`, [], true);
-    const concAgent = lab.spawnIsolated(CONC.ns, ['node', AGENT, 'run', '--config', cfg.conc]);
-    const routerAgent = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', cfg.router]);
+    const { concAgent, routerAgent, online, detail } = await runAgents(lab, cfg);
     try {
-      let seen = '';
-      const online = await until(async () => (seen = await lab.whoami(site.lanNs).catch((e: Error) => e.message)) === CONC.address, 120_000, 1000);
-      check('the agents bring the stack up by themselves', online, `${seen}; router: ${firstLines(routerAgent.output(), 6)}`);
+      check('the agents bring the stack up by themselves', online, detail);
       const slaves = (ns: string, bond: string) => bondSlaves(lab, ns, bond);
       const n = site.links.length;
       const settled = await until(async () => (await slaves('router', 'wbond')) >= n && (await slaves(CONC.ns, siteBond(subnet))) >= n && (await allLinksUp(lab)), 90_000, 2000);

@@ -30,6 +30,9 @@ test('shaper: overhead counts GRE, WireGuard and the modem frame; slow links get
   const slow = gretapShape(250, 1);
   assert.ok(slow.targetMs > 60 && slow.intervalMs === 100 + slow.targetMs - 5);
   assert.ok(slow.burstBytes >= 2 * 1500);
+  const long = gretapShape(4000, 4, false, 160);
+  assert.equal(long.targetMs, 64, 'a bond with a 160 ms round trip: CoDel keeps 0.4 of it');
+  assert.equal(long.intervalMs, 160 + 64);
 });
 
 test('what is there is left alone', () => {
@@ -42,19 +45,26 @@ test('a new delay is one change; the shaper and its queue stay', () => {
   assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 12, shape }), ['tc qdisc change dev wbg1p1 root handle 1: netem delay 12ms']);
 });
 
-test('anything else rebuilds the chain; nothing wanted removes it', () => {
+test('changed parameters are changed in place; other kinds rebuild the chain; nothing wanted removes it', () => {
   assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 0, shape }), ['tc qdisc change dev wbg1p1 root handle 1: netem delay 0ms'], 'no delay: netem stays, at 0');
   assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape: { ...shape, targetMs: 40 } }), [
-    'tc qdisc del dev wbg1p1 root',
-    'tc qdisc replace dev wbg1p1 root handle 1: netem delay 30ms',
-    'tc qdisc replace dev wbg1p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 latency 300ms overhead 110',
-    'tc qdisc replace dev wbg1p1 parent 2:1 handle 3: fq_codel target 40ms interval 113ms',
+    'tc qdisc change dev wbg1p1 parent 2:1 handle 3: fq_codel target 40ms interval 113ms',
+  ], 'a new CoDel target in place');
+  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 10, shape: { ...shape, rateKbit: 500 } }), [
+    'tc qdisc change dev wbg1p1 root handle 1: netem delay 10ms',
+    'tc qdisc change dev wbg1p1 parent 1:1 handle 2: tbf rate 500kbit burst 3044 latency 300ms overhead 110',
   ]);
-  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape: { ...shape, rateKbit: 500 } })[0], 'tc qdisc del dev wbg1p1 root');
   assert.deepEqual(lines('wbg2p1', { dev: 'wbg2p1', delayMs: 20, shape }), [
     'tc qdisc replace dev wbg2p1 root handle 1: netem delay 20ms',
     'tc qdisc replace dev wbg2p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 latency 300ms overhead 110',
     'tc qdisc replace dev wbg2p1 parent 2:1 handle 3: fq_codel target 18ms interval 113ms',
   ]);
+  const delayOnly = on('wbg1p1').filter((q) => q.kind === 'netem');
+  assert.deepEqual(qdiscSteps('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape }, delayOnly).map(formatStep), [
+    'tc qdisc del dev wbg1p1 root',
+    'tc qdisc replace dev wbg1p1 root handle 1: netem delay 30ms',
+    'tc qdisc replace dev wbg1p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 latency 300ms overhead 110',
+    'tc qdisc replace dev wbg1p1 parent 2:1 handle 3: fq_codel target 18ms interval 113ms',
+  ], 'shaping added under a delay-only netem: rebuilt');
   assert.deepEqual(lines('wbg1p1', undefined), ['tc qdisc del dev wbg1p1 root']);
 });

@@ -34,7 +34,8 @@ const hetero = (over: Partial<Record<string, Partial<SteerInput>>> = {}): SteerI
 
 test('steer: weights and equalises; a link leaving the set drops out of the delay target', () => {
   const s = steer(hetero()).steering;
-  assert.deepEqual(s, { a: { in_bond: true, paths: 4, extra_delay_ms: 53, shape_kbit: 0 }, b: { in_bond: true, paths: 2, extra_delay_ms: 36, shape_kbit: 0 }, c: { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0 } });
+  const common = { in_bond: true, shape_kbit: 0, rtt_ms: 120 };
+  assert.deepEqual(s, { a: { ...common, paths: 4, extra_delay_ms: 53 }, b: { ...common, paths: 2, extra_delay_ms: 36 }, c: { ...common, paths: 1, extra_delay_ms: 0 } });
   const cut = steer(hetero({ c: { in_set: false } })).steering;
   assert.equal(cut.c!.in_bond, false);
   assert.equal(cut.c!.paths, 1, 'gretaps stay for its return');
@@ -49,6 +50,13 @@ test('steer: unknown capacity borrows the mean of the known; variants can be swi
   assert.ok(Object.values(plain).every((l) => l.paths === 1 && l.extra_delay_ms === 0));
 });
 
+test('steer: weighting that turns on later (the last capacity just measured) computes its gretaps then', () => {
+  const off = steer(hetero(), { weight: false, equalise: false });
+  assert.deepEqual(Object.values(off.steering).map((l) => l.paths), [1, 1, 1]);
+  const on = steer(hetero(), {}, off);
+  assert.deepEqual(Object.values(on.steering).map((l) => l.paths), [4, 2, 1]);
+});
+
 test('steer: measurement noise does not churn the kernel, real change does', () => {
   const first = steer(hetero());
   const noisy = steer(hetero({ a: { capacity_kbit: 4400, owd_ms: 16 }, c: { capacity_kbit: 900, owd_ms: 62 } }), {}, first);
@@ -57,6 +65,8 @@ test('steer: measurement noise does not churn the kernel, real change does', () 
   assert.notEqual(changed.steering.a!.paths, 4);
   const slower = steer(hetero({ c: { owd_ms: 90 } }), {}, first);
   assert.equal(slower.steering.a!.extra_delay_ms, 80, 'bounded');
+  assert.equal(noisy.steering.a!.rtt_ms, 120, 'the bond\'s round trip holds through noise');
+  assert.equal(slower.steering.a!.rtt_ms, 180, 'and follows a real change');
 });
 
 test('capacity: peak arrival rate, decaying when not matched', () => {

@@ -1,0 +1,108 @@
+// Per link, where no rate is configured: its capacity measured with packet trains (src/steer/
+// train.ts) through its own tunnel, each direction at its receiving end. The router asks the
+// concentrator for a download train and sends its own upload train, whose result comes back.
+// First five trains a few seconds apart once the link is up, then again every ten minutes while
+// the link is quiet (a train measured under load sees only what the load leaves). The monitor
+// starts at most one train a second over all links: trains timed together disturb each other's
+// timing at a busy receiver.
+import type { Logger } from '../log.ts';
+import type { HealthMessage, TrainMessage } from './probe-message.ts';
+import { TrainEstimate, trainRate, trainWireBytes, type TrainArrival } from '../steer/train.ts';
+
+export const TRAIN_PACKETS = 24;
+export const TRAIN_BYTES = 1200;
+const FIRST_GAP_MS = 3000;
+const FIRST_TRAINS = 5;
+const RETRY_MS = 10_000;
+const REFRESH_MS = 600_000;
+/** A train still incomplete this long after its first packet is judged on what arrived. */
+const TRAIN_WAIT_MS = 2000;
+
+export interface TrainSocket {
+  send(msg: HealthMessage): void;
+}
+
+/** A whole train on the link: TRAIN_PACKETS datagrams of `bytes`, back to back. */
+export function sendTrain(sock: TrainSocket, link: number, id: number, n = TRAIN_PACKETS, bytes = TRAIN_BYTES): void {
+  const base = JSON.stringify({ v: 1, t: 'train', link, id, k: n - 1, n, pad: '' }).length;
+  const pad = 'x'.repeat(Math.max(0, bytes - base));
+  for (let k = 0; k < n; k++) sock.send({ v: 1, t: 'train', link, id, k, n, pad });
+}
+
+export class LinkTrains {
+  /** Router: capacity toward the router (measured here) and away from it (measured by the peer). */
+  readonly down = new TrainEstimate();
+  readonly up = new TrainEstimate();
+  private incoming: { id: number; n: number; firstAt: number; arrivals: TrainArrival[] } | null = null;
+  private nextId = 1;
+  private nextDownAt = 0;
+  private nextUpAt = 0;
+  private awaitingUp: number | null = null;
+
+  constructor(private readonly link: number, private readonly key: string, private readonly log: Logger) {}
+
+  /**
+   * Router: starts one train if one is due (returns true), the download's first. `up` is the link's
+   * health; `quiet*` whether the direction carries little now (a refresh waits for that; the first
+   * trains do not).
+   */
+  tickRouter(now: number, sock: TrainSocket, o: { up: boolean; wantDown: boolean; wantUp: boolean; quietDown: boolean; quietUp: boolean }): boolean {
+    if (!o.up) return false;
+    if (o.wantDown && now >= this.nextDownAt && this.due(this.down, now, o.quietDown)) {
+      sock.send({ v: 1, t: 'train_req', link: this.link, id: this.nextId++, n: TRAIN_PACKETS, bytes: TRAIN_BYTES });
+      this.nextDownAt = now + (this.down.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
+      return true;
+    }
+    if (o.wantUp && now >= this.nextUpAt && this.due(this.up, now, o.quietUp)) {
+      this.awaitingUp = this.nextId++;
+      sendTrain(sock, this.link, this.awaitingUp);
+      this.nextUpAt = now + (this.up.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
+      return true;
+    }
+    return false;
+  }
+
+  private due(e: TrainEstimate, now: number, quiet: boolean): boolean {
+    return e.count < FIRST_TRAINS || (quiet && now - e.measuredAt >= REFRESH_MS);
+  }
+
+  /** A train packet arrived here. */
+  onTrain(msg: TrainMessage, at: number): void {
+    if (!this.incoming || this.incoming.id !== msg.id) this.incoming = { id: msg.id, n: msg.n, firstAt: at, arrivals: [] };
+    this.incoming.arrivals.push({ k: msg.k, at, wireBytes: trainWireBytes(JSON.stringify(msg).length) });
+  }
+
+  /**
+   * The train arriving here, once complete (its last packet came) or waited for long enough:
+   * its id and rate (null: too few packets to say). Null while none is due.
+   */
+  collect(now: number): { id: number; kbit: number | null } | null {
+    const c = this.incoming;
+    if (!c) return null;
+    const done = c.arrivals.some((a) => a.k === c.n - 1) || now - c.firstAt >= TRAIN_WAIT_MS;
+    if (!done) return null;
+    this.incoming = null;
+    return { id: c.id, kbit: trainRate(c.arrivals, c.n) };
+  }
+
+  /** Router: a download train measured here. */
+  measuredDown(kbit: number | null, now: number): void {
+    if (kbit) this.record(this.down, 'down', kbit, now);
+  }
+
+  /** Router: the concentrator's result for our upload train. */
+  onResult(id: number, kbit: number, now: number): void {
+    if (id !== this.awaitingUp) return;
+    this.awaitingUp = null;
+    if (kbit > 0) this.record(this.up, 'up', kbit, now);
+  }
+
+  private record(e: TrainEstimate, dir: string, kbit: number, now: number): void {
+    const before = e.value();
+    e.add(kbit, now);
+    const after = e.value()!;
+    if (before === null || Math.abs(after - before) > 0.1 * before || e.count === FIRST_TRAINS) {
+      this.log.info(`link ${this.key}: ${dir} capacity ${(after / 1000).toFixed(2)} Mbit/s by packet train (${e.count} measured)`);
+    }
+  }
+}
