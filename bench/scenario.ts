@@ -75,7 +75,8 @@ function reaction(wb: WanbondPlane, victim: string, at: number, until: number): 
   const res: Record<string, number | null> = {};
   for (const side of ['router', 'conc'] as const) {
     const leave = wb.moves(at).find((m) => m.side === side && mine(m.link) && m.from === 'up' && m.at <= until);
-    const applied = leave ? wb.lines(leave.at).find((l) => l.side === side && /health steering: ran/.test(l.line)) : undefined;
+    // Applied: released from the bond through sysfs at once ("out of the bond"), or by the reconcile.
+    const applied = leave ? wb.lines(leave.at).find((l) => l.side === side && /out of the bond|health steering: ran/.test(l.line)) : undefined;
     res[`${side}_leave_s`] = leave ? r2((leave.at - at) / 1000) : null;
     res[`${side}_applied_s`] = applied ? r2((applied.at - at) / 1000) : null;
   }

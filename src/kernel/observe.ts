@@ -58,7 +58,7 @@ async function ipState(): Promise<[string, string, string, string]> {
   }
   return Promise.all([
     must(['ip', '-j', '-d', 'link', 'show']),
-    must(['ip', '-j', 'addr', 'show']),
+    must(['ip', '-j', '-4', 'addr', 'show']), // IPv4 only, as in the batch: every address wanbond sets is IPv4
     must(['ip', '-j', '-4', 'rule', 'show']),
     must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']),
   ]);

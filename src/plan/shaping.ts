@@ -34,11 +34,11 @@ export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = fals
   const packetMs = ((FRAME_BYTES + overheadBytes) * 8) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
   // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow
-  // keeps a link full after it backs off (CUBIC: to 0.7 of its window) only with a standing queue
-  // of about 0.4 of its round trip: with 5 ms, one download over equal-3 (40 ms) got 0.74 of the
-  // links, with 15-30 ms 0.79-0.81 (lab, test of 3). fq_codel serves sparse flows (calls, DNS,
-  // the health probes) ahead of that queue, so only the bulk flow itself waits in it.
-  const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(0.4 * rttMs)));
+  // keeps a link full after it backs off only with some standing queue: with 5 ms, one download
+  // over equal-3 (40 ms round trip) got 0.74 of the links, with 15-30 ms 0.79-0.81 (lab A/B). A
+  // quarter of the bond's round trip: 0.4 of it cost hetero-3's spike figure (2.0 s against
+  // 0.9 s: the bulk flow's longer queue on the links left) for no clear gain there.
+  const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(0.25 * rttMs)));
   return {
     rateKbit,
     overheadBytes,
