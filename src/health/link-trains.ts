@@ -17,6 +17,8 @@ const RETRY_MS = 10_000;
 const REFRESH_MS = 600_000;
 /** A train still incomplete this long after its first packet is judged on what arrived. */
 const TRAIN_WAIT_MS = 2000;
+/** Concentrator: one train a second per link at most, whatever the peer asks. */
+const ANSWER_GAP_MS = 1000;
 
 export interface TrainSocket {
   send(msg: HealthMessage): void;
@@ -38,6 +40,7 @@ export class LinkTrains {
   private nextDownAt = 0;
   private nextUpAt = 0;
   private awaitingUp: number | null = null;
+  private answeredAt = -Infinity;
 
   constructor(private readonly link: number, private readonly key: string, private readonly log: Logger) {}
 
@@ -64,6 +67,13 @@ export class LinkTrains {
 
   private due(e: TrainEstimate, now: number, quiet: boolean): boolean {
     return e.count < FIRST_TRAINS || (quiet && now - e.measuredAt >= REFRESH_MS);
+  }
+
+  /** Concentrator: the router asked for a download train. */
+  answer(sock: TrainSocket, req: { id: number; n: number; bytes: number }, at: number): void {
+    if (at - this.answeredAt < ANSWER_GAP_MS) return;
+    this.answeredAt = at;
+    sendTrain(sock, this.link, req.id, req.n, req.bytes);
   }
 
   /** A train packet arrived here. */

@@ -15,7 +15,7 @@ import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
-import { LinkTrains, sendTrain } from './link-trains.ts';
+import { LinkTrains } from './link-trains.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
 export interface MonitoredLink {
@@ -95,7 +95,6 @@ interface Tracked {
   reason: string;
   metrics: LinkMetrics | null;
   trains: LinkTrains;
-  lastTrainSent: number;
 }
 
 /** Sum of /sys/class/net/<dev>/statistics/rx_bytes; null if any is missing. */
@@ -232,7 +231,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       reason: 'starting: no probe answered yet',
       metrics: null,
       trains: new LinkTrains(spec.id, spec.key, this.log),
-      lastTrainSent: -Infinity,
     };
     t.sock = new ProbeSocket({
       link: spec.id,
@@ -251,17 +249,13 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     if (msg.t === 'reply') t.window.replied(msg.seq, at);
     else if (msg.t === 'train') t.trains.onTrain(msg, at);
     else if (msg.t === 'train_req') {
-      // One train a second per link at most, whatever the peer asks.
-      if (!router && at - t.lastTrainSent >= 1000) {
-        t.lastTrainSent = at;
-        sendTrain(t.sock, t.spec.id, msg.id, msg.n, msg.bytes);
-      }
+      if (!router) t.trains.answer(t.sock, msg, at);
     } else if (msg.t === 'train_res') {
       if (router) t.trains.onResult(msg.id, msg.kbit, at);
     } else {
       const { rx_kbit, now_kbit, paths, rate_kbit, shape_kbit } = msg;
       t.peerCap = { rx_kbit, now_kbit, ...(paths !== undefined ? { paths } : {}), ...(rate_kbit !== undefined ? { rate_kbit } : {}), ...(shape_kbit !== undefined ? { shape_kbit } : {}) };
-      if (this.o.role === 'concentrator' && msg.backup !== undefined) t.spec = { ...t.spec, role: msg.backup ? 'backup' : 'active' };
+      if (!router && msg.backup !== undefined) t.spec = { ...t.spec, role: msg.backup ? 'backup' : 'active' };
     }
   }
 

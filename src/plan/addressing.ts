@@ -19,6 +19,8 @@ export const FWMARK_MASK = 0xffff00ff;
 export const WG_OVERHEAD_V4 = 60;
 export const WG_OVERHEAD_V6 = 80;
 export const GRETAP_OVERHEAD = 42;
+/** Bytes of the modem link's own Ethernet header, which netem and most modems count against the rate. */
+export const MODEM_ETHERNET = 14;
 export const KEEPALIVE_S = 25;
 export const NFT_TABLE = 'wanbond';
 export const MAX_PATHS = 8;

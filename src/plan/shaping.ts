@@ -1,7 +1,7 @@
 // Bounding each link's queue: this end's transmit on a link is shaped just below the link's rate
 // (token bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation,
 // not in the modem's long FIFO. Pure: the tc parameters for one gretap.
-import { GRETAP_OVERHEAD, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
+import { GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
 
 export interface ShapeSpec {
   /** Token rate of this gretap (kbit/s): the link's shaped rate over its gretaps. */
@@ -19,8 +19,6 @@ export interface ShapeSpec {
 const FRAME_BYTES = 1412;
 /** WireGuard pads its payload to 16 bytes: half of that on average. */
 const WG_PADDING_AVG = 8;
-/** The modem's own Ethernet header: netem and most modems count it. */
-const WIRE_ETHERNET = 14;
 
 /**
  * Shaper of one gretap of a link shaped to `linkKbit` over `paths` gretaps (round-robin hands each
@@ -30,7 +28,7 @@ const WIRE_ETHERNET = 14;
  */
 export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = false, rttMs = 0): ShapeSpec {
   const rateKbit = Math.max(8, Math.round(linkKbit / Math.max(1, paths)));
-  const overheadBytes = GRETAP_OVERHEAD - 14 + (ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + WIRE_ETHERNET;
+  const overheadBytes = GRETAP_OVERHEAD - 14 + (ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
   const packetMs = ((FRAME_BYTES + overheadBytes) * 8) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
   // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow

@@ -2,6 +2,7 @@
 // by their serialisation time there, so bytes over the spread of their arrivals is the bottleneck's
 // rate (the dispersion method of pathrate/pathload). Used where no rate is configured: unlike the
 // arrival rate under round-robin, it does not depend on the share the bond gives the link. Pure.
+import { MODEM_ETHERNET, WG_OVERHEAD_V4 } from '../plan/addressing.ts';
 
 export interface TrainArrival {
   k: number; // position in the train
@@ -12,7 +13,7 @@ export interface TrainArrival {
 /** Bytes a health datagram of `payload` bytes takes on the modem's link (WireGuard over IPv4, Ethernet). */
 export function trainWireBytes(payload: number): number {
   const inner = payload + 8 + 20; // UDP + IP inside the tunnel
-  return Math.ceil(inner / 16) * 16 + 32 + 8 + 20 + 14; // WireGuard pads to 16; its header + tag, UDP, IP; Ethernet
+  return Math.ceil(inner / 16) * 16 + WG_OVERHEAD_V4 + MODEM_ETHERNET; // WireGuard pads its payload to 16 bytes
 }
 
 /**

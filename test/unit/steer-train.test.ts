@@ -106,3 +106,11 @@ test('a train not completed is judged after 2 s on what arrived', () => {
   assert.equal(r.id, 5);
   assert.ok(r.kbit !== null && Math.abs(r.kbit - 1000) < 150, String(r.kbit));
 });
+
+test('concentrator: one train a second per link at most, whatever the router asks', () => {
+  const t = new LinkTrains(3, 'home/wan3', silentLogger);
+  const s = new FakeSock();
+  for (const at of [0, 400, 999, 1000]) t.answer(s, { id: at, n: 8, bytes: 600 }, at);
+  assert.deepEqual([...new Set(s.sent.map((m) => (m as TrainMessage).id))], [0, 1000]);
+  assert.equal(s.sent.length, 16);
+});
