@@ -9,7 +9,7 @@ const FILE = fileURLToPath(import.meta.url);
 if (!inGuest()) {
   labTest(FILE, 'stack core: reach, tunnels, bond, speed, idempotence, crash repair, down', 600);
 } else {
-  const { writeFileSync } = await import('node:fs');
+  const { existsSync, mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
   const { runScenario, log } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
@@ -97,12 +97,20 @@ if (!inGuest()) {
     check('a second apply runs zero commands at both ends', c2.commands === 0 && r2.commands === 0,
       `conc ${c2.commands}: ${firstLines(c2.stdout)}; router ${r2.commands}: ${firstLines(r2.stdout)}`);
 
-    // Done-when 6: kill -9 in the middle of an apply, then restart.
+    // Done-when 6: kill -9 in the middle of an apply, then restart. The apply runs with an `ip`
+    // first on its PATH that stops at the first gretap or bond it is asked to create, so the kill
+    // always lands after the tunnels and before the bond, however fast the apply runs.
     await agent(lab, 'router', ['down']);
-    const p = lab.spawnIsolated('router', ['node', 'dist/wanbond.js', 'apply', ...rCfg]);
-    await until(async () => /wbl2/.test((await lab.exec('router', ['ip', '-br', 'link'])).stdout), 120_000, 100);
+    const shimDir = `${dir}/stall-ip`;
+    const stalled = `${shimDir}/stalled.pid`;
+    const realIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((x) => existsSync(x))!;
+    mkdirSync(shimDir, { recursive: true });
+    writeFileSync(`${shimDir}/ip`, `#!/bin/sh\nfor a in "$@"; do case "$a" in gretap|bond) echo $$ > ${stalled}; exec sleep 600;; esac; done\nexec ${realIp} "$@"\n`, { mode: 0o755 });
+    const p = lab.spawnIsolated('router', ['node', 'dist/wanbond.js', 'apply', ...rCfg], { env: { PATH: `${shimDir}:${process.env['PATH'] ?? ''}` } });
+    const reached = await until(async () => existsSync(stalled), 120_000, 100);
     if (p.pid) process.kill(p.pid, 'SIGKILL');
     await p.exited;
+    if (reached) process.kill(Number(readFileSync(stalled, 'utf8')), 'SIGKILL');
     const mid = (await lab.exec('router', ['ip', '-br', 'link'])).stdout;
     const partial = /wbl1/.test(mid) && !/wbond|wbg3p1/.test(mid);
     log(`after kill -9: ${mid.replace(/\s+/g, ' ')}`);
@@ -115,9 +123,9 @@ if (!inGuest()) {
     const tunnels = (JSON.parse((await lab.exec('router', ['ip', '-j', 'link', 'show'])).stdout) as { ifname: string }[]).filter((l) => /^wbl\d+$/.test(l.ifname)).length;
     const procs = Number((await lab.exec('router', ['pgrep', '-c', '-f', '^wireguard-go wbl'], { reject: false })).stdout.trim());
     const wantProcs = process.env['WANBOND_WG_USERSPACE'] === '1' ? site.links.length : 0;
-    check('kill -9 mid-apply then restart converges without duplicates', partial && r3.exitCode === 0 && r4.commands === 0 &&
+    check('kill -9 mid-apply then restart converges without duplicates', reached && partial && r3.exitCode === 0 && r4.commands === 0 &&
       ours.length === 5 && new Set(ours.map((r) => JSON.stringify(r))).size === 5 && routes.length === 4 && tunnels === site.links.length && procs === wantProcs,
-      `partial=${partial} restart ${r3.commands} cmds, again ${r4.commands}; ${ours.length} rules, ${routes.length} routes, ${tunnels} tunnels, ${procs} wireguard-go`);
+      `stalled=${reached} partial=${partial} restart ${r3.commands} cmds, again ${r4.commands}; ${ours.length} rules, ${routes.length} routes, ${tunnels} tunnels, ${procs} wireguard-go`);
     let back = '';
     await until(async () => (back = await lab.whoami(site.lanNs).catch((e: Error) => e.message)) === CONC.address, 30_000, 1000);
     check('after the crash repair the LAN reaches the server again', back === CONC.address, back);
