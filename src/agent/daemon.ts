@@ -18,7 +18,7 @@ import type { LinkEvent, Status } from '../status/types.ts';
 import { VERSION } from '../version.ts';
 import { learnLink } from './links.ts';
 import { loadConfig } from './options.ts';
-import { buildStatus, type LinkMemory } from './status.ts';
+import { buildStatus, type HealthView, type LinkMemory } from './status.ts';
 
 export interface DaemonOptions {
   configPath: string;
@@ -50,7 +50,7 @@ export class Daemon implements AgentApi {
   /** Health and front ends hook in here (see run.ts); all optional. */
   onPlan: ((plan: Plan) => void) | undefined;
   onConfig: ((config: Config) => void) | undefined;
-  healthStatus: (() => { key: string; status: LinkEvent['to']; rtt_ms: number | null; jitter_ms: number | null; loss_pct: number | null; since: number; reason: string }[]) | undefined;
+  healthStatus: (() => HealthView[]) | undefined;
 
   constructor(private readonly opts: DaemonOptions, config: Config) {
     this.config = config;

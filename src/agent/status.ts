@@ -7,7 +7,7 @@ import type { KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan } from '../plan/types.ts';
 import { ROUTER_BOND, routerWg, CONC_WG } from '../plan/addressing.ts';
 import { masterOf } from '../kernel/bond-sysfs.ts';
-import type { LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
+import type { CapacitySource, LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
 
 export interface LinkMemory {
   state: LinkState;
@@ -24,6 +24,10 @@ export interface HealthView {
   loss_pct: number | null;
   since: number;
   reason: string;
+  capacity?: { down_kbit: number | null; down_source: CapacitySource | null; up_kbit: number | null; up_source: CapacitySource | null };
+  gretaps?: number;
+  added_delay_ms?: number;
+  shaped_kbit?: number;
 }
 
 export interface StatusInputs {
@@ -100,6 +104,11 @@ export function buildStatus(i: StatusInputs): Status {
     i.memory.set(c.key, mem);
     const online = status === 'up' || status === 'degraded';
     const since = h ? h.since : mem.since;
+    // Without a health monitor (health off): the configured rates, nothing steered.
+    const cfgLink = router ? i.config.links.find((l) => l.name === c.name) : undefined;
+    const fromConfig = (v: number | undefined) => (v ? { kbit: v, source: 'configured' as const } : { kbit: null, source: null });
+    const down = h?.capacity ? { kbit: h.capacity.down_kbit, source: h.capacity.down_source } : fromConfig(cfgLink?.rate_down);
+    const up = h?.capacity ? { kbit: h.capacity.up_kbit, source: h.capacity.up_source } : fromConfig(cfgLink?.rate_up);
     return {
       name: c.name, status, online,
       uptime: online ? Math.max(0, Math.floor(now - since)) : 0,
@@ -111,6 +120,9 @@ export function buildStatus(i: StatusInputs): Status {
       rtt_ms: h?.rtt_ms ?? null, jitter_ms: h?.jitter_ms ?? null, loss_pct: h?.loss_pct ?? null,
       rx_bytes: rx, tx_bytes: tx, rx_rate_kbit: mem.rate.rx, tx_rate_kbit: mem.rate.tx,
       since, reason,
+      capacity_down_kbit: down.kbit, capacity_down_source: down.source,
+      capacity_up_kbit: up.kbit, capacity_up_source: up.source,
+      gretaps: h?.gretaps ?? devs.length, added_delay_ms: h?.added_delay_ms ?? 0, shaped_kbit: h?.shaped_kbit ?? 0,
     };
   });
 

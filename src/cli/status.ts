@@ -32,6 +32,12 @@ function fmtMs(v: number | null): string {
 function fmtPct(v: number | null): string {
   return v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)}%`;
 }
+/** Down/up capacity; `~` marks a measured one (packet trains), `>` one the router reported. */
+function fmtCapacity(l: LinkStatus): string {
+  const one = (v: number | null, src: LinkStatus['capacity_down_source']) =>
+    v === null ? '?' : `${src === 'measured' ? '~' : src === 'router' ? '>' : ''}${fmtRate(v)}`;
+  return `${one(l.capacity_down_kbit, l.capacity_down_source)}/${one(l.capacity_up_kbit, l.capacity_up_source)}`;
+}
 function fmtRate(kbit: number): string {
   if (kbit >= 1000) return `${(kbit / 1000).toFixed(kbit >= 100000 ? 0 : 1)}M`;
   return `${Math.round(kbit)}k`;
@@ -64,7 +70,7 @@ export function formatStatus(s: Status, nowSec: number): string[] {
     );
   }
   lines.push('');
-  const rows: string[][] = [['LINK', 'STATUS', 'BOND', 'IFACE', 'DEVICE', 'RTT', 'JITTER', 'LOSS', 'RX', 'TX', 'SINCE', 'REASON']];
+  const rows: string[][] = [['LINK', 'STATUS', 'BOND', 'IFACE', 'DEVICE', 'RTT', 'JITTER', 'LOSS', 'RX', 'TX', 'CAP DN/UP', 'SINCE', 'REASON']];
   for (const l of s.links as LinkStatus[]) {
     rows.push([
       l.name,
@@ -77,12 +83,16 @@ export function formatStatus(s: Status, nowSec: number): string[] {
       fmtPct(l.loss_pct),
       fmtRate(l.rx_rate_kbit),
       fmtRate(l.tx_rate_kbit),
+      fmtCapacity(l),
       fmtDuration(nowSec - l.since),
       l.reason || '-',
     ]);
   }
   if (s.links.length === 0) return [...lines, 'no links configured'];
-  return [...lines, ...table(rows)];
+  const notes = [];
+  if (s.links.some((l) => l.capacity_down_source === 'measured' || l.capacity_up_source === 'measured')) notes.push('~ measured by packet trains');
+  if (s.links.some((l) => l.capacity_down_source === 'router')) notes.push('> as the router reported');
+  return [...lines, ...table(rows), ...(notes.length ? ['', `capacity: ${notes.join('; ')}`] : [])];
 }
 
 export async function runStatus(args: string[], io: StatusIo): Promise<number> {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Health, Role } from '../config/types.ts';
-import type { LinkEvent, LinkState } from '../status/types.ts';
+import type { CapacitySource, LinkEvent, LinkState } from '../status/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
 import { classify, LinkStateMachine, silenceIsLinks, type Check } from './link-state.ts';
@@ -79,6 +79,19 @@ export interface LinkHealthStatus {
   /** Measured arrival rate here / as the peer reports it, kbit/s. */
   rx_capacity_kbit: number;
   tx_capacity_kbit: number;
+  /** The link's capacities toward the router (down) and away from it (up) that steering uses. */
+  capacity: LinkCapacity;
+  /** What this end's steering does on the link now. */
+  gretaps: number;
+  added_delay_ms: number;
+  shaped_kbit: number;
+}
+
+export interface LinkCapacity {
+  down_kbit: number | null;
+  down_source: CapacitySource | null;
+  up_kbit: number | null;
+  up_source: CapacitySource | null;
 }
 
 interface Tracked {
@@ -206,7 +219,24 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       reason: t.reason,
       rx_capacity_kbit: t.rx.estimate(now),
       tx_capacity_kbit: t.peerCap?.rx_kbit ?? 0,
+      capacity: this.capacityView(t),
+      gretaps: this.decision.links[t.spec.key]?.paths ?? 0,
+      added_delay_ms: this.decision.links[t.spec.key]?.extra_delay_ms ?? 0,
+      shaped_kbit: this.decision.links[t.spec.key]?.shape_kbit ?? 0,
     }));
+  }
+
+  private capacityView(t: Tracked): LinkCapacity {
+    if (this.o.role !== 'router') {
+      const down = t.peerCap?.rate_kbit ?? null;
+      return { down_kbit: down, down_source: down === null ? null : 'router', up_kbit: null, up_source: null };
+    }
+    const { down, up } = this.capacities(t);
+    const source = (configured: number | undefined, v: number | null): CapacitySource | null => (configured ? 'configured' : v === null ? null : 'measured');
+    return {
+      down_kbit: down === null ? null : Math.round(down), down_source: source(t.spec.rx_rate_kbit, down),
+      up_kbit: up === null ? null : Math.round(up), up_source: source(t.spec.tx_rate_kbit, up),
+    };
   }
 
   private track(spec: MonitoredLink): Tracked {

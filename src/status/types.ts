@@ -23,7 +23,19 @@ export interface LinkStatus {
   tx_rate_kbit: number;
   since: number; // unix seconds of the last state change
   reason: string; // why it is in this state
+  // Capacities toward the router (down) and away from it (up), kbit/s, as steering uses them;
+  // source: configured (rate_down/rate_up), measured (packet trains), router (reported to the
+  // concentrator); null while unknown.
+  capacity_down_kbit: number | null;
+  capacity_down_source: CapacitySource | null;
+  capacity_up_kbit: number | null;
+  capacity_up_source: CapacitySource | null;
+  gretaps: number; // this end's gretaps on the link (capacity weighting)
+  added_delay_ms: number; // delay this end adds on the link to equalise arrival
+  shaped_kbit: number; // this end's transmit on the link is shaped to this; 0 = not shaped
 }
+
+export type CapacitySource = 'configured' | 'measured' | 'router';
 
 export interface Status {
   globals: {

@@ -27,6 +27,13 @@ function link(name: string, over: Partial<LinkStatus>): LinkStatus {
     tx_rate_kbit: 880,
     since: FAKE_NOW - 3600,
     reason: 'probes ok',
+    capacity_down_kbit: 8000,
+    capacity_down_source: 'configured',
+    capacity_up_kbit: 1500,
+    capacity_up_source: 'measured',
+    gretaps: 2,
+    added_delay_ms: 12,
+    shaped_kbit: 1425,
     ...over,
   };
 }

@@ -42,6 +42,12 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.equal(await page.textContent('#wanbond-concentrator'), 'Reachable');
     assert.match((await page.textContent('#wanbond-members')) ?? '', /lte1, lte2, dsl/);
     assert.match((await page.textContent('tr[data-link="lte2"]')) ?? '', /above failure_latency/);
+    // Each rate beside the link's capacity; a measured one marked as such.
+    assert.deepEqual(await page.$$eval('#wanbond-links tr[data-link] .wanbond-capacity', (c) => c.map((x) => `${x.closest('tr')!.getAttribute('data-link')} ${x.textContent} ${x.getAttribute('title')}`)), [
+      'lte1 of 40.0 Mbit/s Capacity as configured', 'lte1 of 5.0 Mbit/s Capacity as configured',
+      'lte2 of ~11.8 Mbit/s Capacity measured by packet trains', 'lte2 of ~1.9 Mbit/s Capacity measured by packet trains',
+      'dsl of 16.0 Mbit/s Capacity as configured', 'dsl of 2.5 Mbit/s Capacity as configured',
+    ]);
 
     await page.evaluate(() => { (window as unknown as { notReloaded: boolean }).notReloaded = true; });
     rig.agent.cut('lte1');

@@ -39,6 +39,9 @@ const api: AgentApi = {
         name: l.name, status: l.status, online: l.online, uptime: 0, offline: 0, tunnel: `wbp${l.key}`, in_bond: l.in_bond,
         rtt_ms: l.rtt_ms, jitter_ms: l.jitter_ms, loss_pct: l.loss_pct, rx_bytes: 0, tx_bytes: 0,
         rx_rate_kbit: l.rx_capacity_kbit, tx_rate_kbit: l.tx_capacity_kbit, since: l.since, reason: l.reason,
+        capacity_down_kbit: l.capacity.down_kbit, capacity_down_source: l.capacity.down_source,
+        capacity_up_kbit: l.capacity.up_kbit, capacity_up_source: l.capacity.up_source,
+        gretaps: l.gretaps, added_delay_ms: l.added_delay_ms, shaped_kbit: l.shaped_kbit,
       })),
     };
   },

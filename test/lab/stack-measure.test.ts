@@ -78,6 +78,17 @@ if (!inGuest()) {
       check('a download moves neither the capacities nor the gretaps', !/by packet train/.test(during) &&
         JSON.stringify(await routerPaths()) === JSON.stringify(paths) && JSON.stringify(await concPaths()) === JSON.stringify(paths),
         firstLines(during, 10));
+      // What the router measured is what `wanbond status` reports, marked as measured, with the
+      // gretaps each link runs.
+      const st = JSON.parse((await lab.execIsolated('router', ['node', AGENT, 'status', '--json'], { reject: false, timeoutMs: 60_000 })).stdout || '{}') as import('../../src/status/types.ts').Status;
+      const now = measured();
+      const reported = (st.links ?? []).map((l) => [l.name, l.capacity_down_kbit, l.capacity_down_source, l.capacity_up_kbit, l.capacity_up_source, l.gretaps]);
+      const near = (a: number | null, b: number | undefined) => a !== null && b !== undefined && Math.abs(a - b) <= 10; // the log rounds to 0.01 Mbit/s
+      check('status reports each link\'s measured capacities and its gretaps', site.links.length === reported.length && site.links.every((l, i) => {
+        const r = st.links[i]!;
+        return r.name === l.name && near(r.capacity_down_kbit, now[l.name]?.down) && near(r.capacity_up_kbit, now[l.name]?.up) &&
+          r.capacity_down_source === 'measured' && r.capacity_up_source === 'measured' && r.gretaps === paths[i];
+      }), `status ${JSON.stringify(reported)}; log ${JSON.stringify(now)}`);
       check('no shaper without configured rates', !/tbf/.test((await lab.exec('router', ['tc', 'qdisc', 'show'])).stdout + (await lab.exec(CONC.ns, ['tc', 'qdisc', 'show'])).stdout));
     } finally {
       await Promise.all([routerAgent.stop(), concAgent.stop()]);

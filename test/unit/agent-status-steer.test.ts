@@ -45,3 +45,24 @@ test('steering options: the router weights and equalises (once capacities are kn
   const conc: Config = { ...config([]), globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' } };
   assert.deepEqual(steerOptions(conc), { weight: false });
 });
+
+test('status: capacities and steering come from link health; without it, from the configured rates', () => {
+  const cfg = config([link(1, { rate_down: 4000, rate_up: 1000 }), link(2)]);
+  const runtime = Object.fromEntries([1, 2].map((i) => [`lte${i}`, { name: `lte${i}`, up: true, device: `wan${i}`, gateway: `192.168.${i}.1` }]));
+  const plan = planRouter({ config: cfg, runtime, endpoint: '203.0.113.10' });
+  const base = { config: cfg, plan, state: undefined, runtime, adminOff: new Set<string>(), startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: () => null };
+  const view = (l: ReturnType<typeof buildStatus>['links'][number]) =>
+    [l.name, l.capacity_down_kbit, l.capacity_down_source, l.capacity_up_kbit, l.capacity_up_source, l.gretaps, l.added_delay_ms, l.shaped_kbit];
+  const plain = buildStatus({ ...base, memory: new Map(), health: [] });
+  assert.deepEqual(plain.links.map(view), [['lte1', 4000, 'configured', 1000, 'configured', 1, 0, 0], ['lte2', null, null, null, null, 1, 0, 0]]);
+  const h = (key: string, capacity: NonNullable<Parameters<typeof buildStatus>[0]['health'][number]['capacity']>, gretaps: number, delay: number, shaped: number) =>
+    ({ key, status: 'up' as const, rtt_ms: 30, jitter_ms: 1, loss_pct: 0, since: 1, reason: 'ok', capacity, gretaps, added_delay_ms: delay, shaped_kbit: shaped });
+  const steered = buildStatus({
+    ...base, memory: new Map(),
+    health: [
+      h('lte1', { down_kbit: 4000, down_source: 'configured', up_kbit: 1000, up_source: 'configured' }, 4, 45, 950),
+      h('lte2', { down_kbit: 1020, down_source: 'measured', up_kbit: null, up_source: null }, 1, 0, 0),
+    ],
+  });
+  assert.deepEqual(steered.links.map(view), [['lte1', 4000, 'configured', 1000, 'configured', 4, 45, 950], ['lte2', 1020, 'measured', null, null, 1, 0, 0]]);
+});

@@ -45,6 +45,17 @@ function fmtRate(kbit) {
 	return '%d kbit/s'.format(Math.round(kbit));
 }
 
+/* A link's capacity under its current rate: "of 40.0 Mbit/s" (configured), "of ~11.8 Mbit/s" (measured). */
+function capacityNote(kbit, source) {
+	if (kbit == null || isNaN(kbit))
+		return '';
+	var measured = (source == 'measured');
+	return E('small', {
+		'class': 'wanbond-capacity',
+		'title': measured ? _('Capacity measured by packet trains') : (source == 'router' ? _('Capacity as the router reported it') : _('Capacity as configured'))
+	}, [ _('of %s').format((measured ? '~' : '') + fmtRate(kbit)) ]);
+}
+
 function fmtMs(v) {
 	return (v == null) ? '-' : '%.1f ms'.format(v);
 }
@@ -260,8 +271,8 @@ return view.extend({
 			E('td', { 'class': 'td', 'data-title': _('RTT') }, [ fmtMs(l.rtt_ms) ]),
 			E('td', { 'class': 'td', 'data-title': _('Jitter') }, [ fmtMs(l.jitter_ms) ]),
 			E('td', { 'class': 'td', 'data-title': _('Loss') }, [ fmtPct(l.loss_pct) ]),
-			E('td', { 'class': 'td', 'data-title': _('Down') }, [ fmtRate(l.rx_rate_kbit) ]),
-			E('td', { 'class': 'td', 'data-title': _('Up') }, [ fmtRate(l.tx_rate_kbit) ]),
+			E('td', { 'class': 'td', 'data-title': _('Down') }, [ fmtRate(l.rx_rate_kbit), ' ', capacityNote(l.capacity_down_kbit, l.capacity_down_source) ]),
+			E('td', { 'class': 'td', 'data-title': _('Up') }, [ fmtRate(l.tx_rate_kbit), ' ', capacityNote(l.capacity_up_kbit, l.capacity_up_source) ]),
 			E('td', { 'class': 'td', 'data-title': _('Since') }, [ fmtSince(l.since) ]),
 			E('td', { 'class': 'td wanbond-reason', 'data-title': _('Why') }, [ l.reason || '-' ])
 		];
