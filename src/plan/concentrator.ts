@@ -51,7 +51,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       const st = steeringFor(inp.steering, key);
       plan.addrs.push({ dev: CONC_WG, local: a.conc, prefixlen: 32, peer: a.router });
       wg.peers.push({ publicKey: peer.public_key, allowedIps: [`${a.router}/32`] });
-      const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p));
+      const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p), { bondMtu });
       if (st.in_bond) members.push(peer.name);
       plan.planLinks.push({ key, site: site.name, name: peer.name, id: peer.id, tunnel: CONC_WG, gretaps, in_bond: st.in_bond });
     }

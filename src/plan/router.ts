@@ -7,7 +7,7 @@ import {
   computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerGretap, routerWg, siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
-import { gretapShape } from './shaping.ts';
+import { gretapShape, type ShapeContext } from './shaping.ts';
 import { DEFAULT_STEERING, steerKey } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
@@ -76,7 +76,7 @@ export function planRouter(inp: RouterInputs): Plan {
     const table = linkTable(l.id);
     plan.routes.push({ table, dst: 'default', dev: rt.device!, ...(rt.gateway ? { via: rt.gateway } : {}) });
     plan.rules.push({ priority: linkRulePrio(l.id), fwmark: { mark: linkMark(l.id), mask: FWMARK_MASK }, table });
-    const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p), v6);
+    const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p), { ipv6Endpoint: v6, bondMtu });
     if (inBond) members.push(l.name);
     plan.planLinks.push({
       key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, in_bond: inBond,
@@ -111,9 +111,9 @@ export function bondOpts(mode: Config['globals']['mode']) {
 }
 
 /** gretap path k of a link uses GRE key k, so several gretaps can share one tunnel. */
-export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string, ipv6Endpoint = false): string[] {
+export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string, ctx: Omit<ShapeContext, 'rttMs'>): string[] {
   const out: string[] = [];
-  const shape = st.shape_kbit > 0 ? gretapShape(st.shape_kbit, st.paths, ipv6Endpoint, st.rtt_ms) : undefined;
+  const shape = st.shape_kbit > 0 ? gretapShape(st.shape_kbit, st.paths, { ...ctx, rttMs: st.rtt_ms }) : undefined;
   for (let p = 1; p <= st.paths; p++) {
     const n = name(p);
     plan.links.push({ name: n, kind: 'gretap', master, gretap: { local, remote, key: p } });

@@ -15,21 +15,31 @@ export interface ShapeSpec {
   intervalMs: number;
 }
 
-/** A full gretap frame as the shaper counts it (bond MTU 1398 + inner Ethernet). */
-const FRAME_BYTES = 1412;
+/** The bond MTU with WireGuard over IPv4 at a 1500-byte path MTU (computeMtu(1500, false).bond). */
+const DEFAULT_BOND_MTU = 1398;
 /** WireGuard pads its payload to 16 bytes: half of that on average. */
 const WG_PADDING_AVG = 8;
 
+export interface ShapeContext {
+  /** WireGuard runs over IPv6 to the peer. */
+  ipv6Endpoint?: boolean;
+  /** Round trip of a flow through the bond (ms); 0 = unknown. */
+  rttMs?: number;
+  /** The bond's MTU: a full gretap frame is this plus the inner Ethernet header. */
+  bondMtu?: number;
+}
+
 /**
  * Shaper of one gretap of a link shaped to `linkKbit` over `paths` gretaps (round-robin hands each
- * an equal share), for flows whose round trip through the bond is `rttMs` (0: unknown). Overhead:
- * outer IP + GRE with key (the gretap's own 42 less the inner Ethernet, which the shaper already
- * counts), WireGuard's framing and padding, the modem's Ethernet.
+ * an equal share). Overhead: outer IP + GRE with key (the gretap's own 42 less the inner Ethernet,
+ * which the shaper already counts), WireGuard's framing and padding, the modem's Ethernet.
  */
-export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = false, rttMs = 0): ShapeSpec {
+export function gretapShape(linkKbit: number, paths: number, ctx: ShapeContext = {}): ShapeSpec {
+  const rttMs = ctx.rttMs ?? 0;
+  const frameBytes = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + 14;
   const rateKbit = Math.max(8, Math.round(linkKbit / Math.max(1, paths)));
-  const overheadBytes = GRETAP_OVERHEAD - 14 + (ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
-  const packetMs = ((FRAME_BYTES + overheadBytes) * 8) / rateKbit;
+  const overheadBytes = GRETAP_OVERHEAD - 14 + (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
+  const packetMs = ((frameBytes + overheadBytes) * 8) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
   // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow
   // keeps a link full after it backs off only with some standing queue: with 5 ms, one download
@@ -40,7 +50,7 @@ export function gretapShape(linkKbit: number, paths: number, ipv6Endpoint = fals
   return {
     rateKbit,
     overheadBytes,
-    burstBytes: Math.max(2 * (FRAME_BYTES + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
+    burstBytes: Math.max(2 * (frameBytes + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
     targetMs,
     intervalMs: Math.max(100 + targetMs - 5, rttMs + targetMs),
   };

@@ -47,6 +47,8 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
 export interface SteerMemory {
   steering: Steering;
   capacities: Record<string, number>;
+  /** The bond round trip the last decision used (ms; 0 = unknown). */
+  rtt_ms?: number;
 }
 
 function filledCapacities(inputs: SteerInput[]): number[] {
@@ -95,7 +97,7 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   // the gretap counts are computed then, not judged against capacities they never followed.
   const capacities: Record<string, number> = {};
   if (opts.weight !== false) inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
-  return { steering, capacities };
+  return { steering, capacities, rtt_ms: rtt };
 }
 
 /**
@@ -103,7 +105,7 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
  * others up to it), in 10 ms steps, kept until it moves by more than a quarter.
  */
 function bondRtt(owds: number[], prev?: SteerMemory): number {
-  const before = prev ? Object.values(prev.steering)[0]?.rtt_ms ?? 0 : 0;
+  const before = prev?.rtt_ms ?? 0;
   if (!owds.length) return before;
   const now = Math.max(10, Math.round((2 * Math.max(...owds)) / 10) * 10);
   return before > 0 && Math.abs(now - before) <= before / 4 ? before : now;

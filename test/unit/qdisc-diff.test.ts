@@ -24,15 +24,21 @@ test('shaper: overhead counts GRE, WireGuard and the modem frame; slow links get
   const fast = gretapShape(4000, 4);
   assert.equal(fast.rateKbit, 1000);
   assert.equal(fast.overheadBytes, 28 + 60 + 8 + 14);
-  assert.equal(gretapShape(4000, 4, true).overheadBytes, 28 + 80 + 8 + 14);
+  assert.equal(gretapShape(4000, 4, { ipv6Endpoint: true }).overheadBytes, 28 + 80 + 8 + 14);
   assert.ok(fast.targetMs > 5 && fast.targetMs < 25, String(fast.targetMs));
   assert.equal(gretapShape(100_000, 1).targetMs, 5);
   const slow = gretapShape(250, 1);
   assert.ok(slow.targetMs > 60 && slow.intervalMs === 100 + slow.targetMs - 5);
   assert.ok(slow.burstBytes >= 2 * 1500);
-  const long = gretapShape(4000, 4, false, 160);
+  const long = gretapShape(4000, 4, { rttMs: 160 });
   assert.equal(long.targetMs, 40, 'a bond with a 160 ms round trip: CoDel keeps a quarter of it');
   assert.equal(long.intervalMs, 160 + 40);
+  // A full frame is the bond's MTU plus the inner Ethernet: a smaller bond (WireGuard over IPv6,
+  // or a configured mtu) has a shorter packet time, so a slow link's CoDel target is shorter too.
+  const small = gretapShape(250, 1, { bondMtu: 1280 });
+  assert.equal(small.burstBytes, 2 * (1280 + 14 + small.overheadBytes));
+  assert.equal(slow.burstBytes, 2 * (1398 + 14 + slow.overheadBytes));
+  assert.ok(small.targetMs < slow.targetMs, `${small.targetMs} < ${slow.targetMs}`);
 });
 
 test('what is there is left alone', () => {
