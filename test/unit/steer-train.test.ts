@@ -28,6 +28,20 @@ test('train: the rate is the bottleneck\'s, through jitter and a lost packet', (
   assert.ok(Math.abs(trainRate(lossy, 24)! - 1000) < 50);
   assert.equal(trainRate(train(1000).slice(0, 8), 24), null, 'most of the train lost');
   assert.equal(trainRate(train(1000).map((a) => ({ ...a, at: 5000 })), 24), null, 'read as one backlog: no spread to time');
+  // The first ten read together when the tenth came (a receiver busy for 100 ms): the spread
+  // shrinks by 40 % and the slope would say ~1.5 Mbit/s; the gaps outside the burst say 1.
+  const bursty = train(1000).map((a, i, all) => (a.k < 10 ? { ...a, at: all[9]!.at - (9 - a.k) * 0.05 } : a));
+  assert.equal(trainRate(bursty, 24), 1000, 'read in a burst');
+  // Recorded in the lab (a 4 Mbit/s link, the receiver reading six at a time): most gaps
+  // squeezed, so no gap is the link's; the train is not used (it read as 86 Mbit/s).
+  const recorded = [0, 4.3, 4.4, 4.5, 4.6, 4.7, 4.8, 7.5, 10.1, 12.5, 15.0, 21.9, 32.2, 32.3, 32.4, 32.5, 32.6, 32.7, 34.2, 36.9, 39.5, 52.1, 52.2, 52.3];
+  assert.equal(trainRate(recorded.map((at, k) => ({ k, at, wireBytes: wire })), 24), null, 'read mostly in bursts');
+  // Gaps widened by other traffic on the link are not bursts: the slope stays, a bit slower.
+  const crossed = train(1000, 24, (k) => (k >= 12 ? 15 : 0));
+  assert.ok(trainRate(crossed, 24)! < 1000 && trainRate(crossed, 24)! > 800, `a probe between two train packets: ${trainRate(crossed, 24)}`);
+  // A fast link's packets (0.2 ms apart) come in batches anyway: that train is still used.
+  const batched = train(50_000).map((a) => ({ ...a, at: 1000 + Math.floor(a.k / 4) * 4 * (wire * 8) / 50_000 }));
+  assert.ok(Math.abs(trainRate(batched, 24)! - 50_000) < 15_000, `batched fast link: ${trainRate(batched, 24)}`);
 });
 
 test('train: the estimate is the median of the last three (five by default)', () => {
