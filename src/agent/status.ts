@@ -7,7 +7,7 @@ import type { KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan } from '../plan/types.ts';
 import { ROUTER_BOND, routerWg, CONC_WG } from '../plan/addressing.ts';
 import { masterOf } from '../kernel/bond-sysfs.ts';
-import type { CapacitySource, LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
+import type { LinkCapacity, LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
 
 export interface LinkMemory {
   state: LinkState;
@@ -24,7 +24,7 @@ export interface HealthView {
   loss_pct: number | null;
   since: number;
   reason: string;
-  capacity?: { down_kbit: number | null; down_source: CapacitySource | null; up_kbit: number | null; up_source: CapacitySource | null };
+  capacity?: LinkCapacity;
   gretaps?: number;
   added_delay_ms?: number;
   shaped_kbit?: number;

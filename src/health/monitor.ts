@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Health, Role } from '../config/types.ts';
-import type { CapacitySource, LinkEvent, LinkState } from '../status/types.ts';
+import type { CapacitySource, LinkCapacity, LinkEvent, LinkState } from '../status/types.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
 import { classify, LinkStateMachine, silenceIsLinks, type Check } from './link-state.ts';
@@ -85,13 +85,6 @@ export interface LinkHealthStatus {
   gretaps: number;
   added_delay_ms: number;
   shaped_kbit: number;
-}
-
-export interface LinkCapacity {
-  down_kbit: number | null;
-  down_source: CapacitySource | null;
-  up_kbit: number | null;
-  up_source: CapacitySource | null;
 }
 
 interface Tracked {
@@ -206,24 +199,27 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
 
   status(): LinkHealthStatus[] {
     const now = this.clock();
-    return [...this.links.values()].map((t) => ({
-      key: t.spec.key,
-      name: t.spec.name,
-      status: t.state,
-      online: this.decision.members.includes(t.spec.key),
-      in_bond: this.decision.links[t.spec.key]?.in_bond ?? false,
-      rtt_ms: round1(t.metrics?.rtt_ms ?? null),
-      jitter_ms: round1(t.metrics?.jitter_ms ?? null),
-      loss_pct: round1(t.metrics?.loss_long_pct ?? null),
-      since: t.sinceWall,
-      reason: t.reason,
-      rx_capacity_kbit: t.rx.estimate(now),
-      tx_capacity_kbit: t.peerCap?.rx_kbit ?? 0,
-      capacity: this.capacityView(t),
-      gretaps: this.decision.links[t.spec.key]?.paths ?? 0,
-      added_delay_ms: this.decision.links[t.spec.key]?.extra_delay_ms ?? 0,
-      shaped_kbit: this.decision.links[t.spec.key]?.shape_kbit ?? 0,
-    }));
+    return [...this.links.values()].map((t) => {
+      const steered = this.decision.links[t.spec.key];
+      return {
+        key: t.spec.key,
+        name: t.spec.name,
+        status: t.state,
+        online: this.decision.members.includes(t.spec.key),
+        in_bond: steered?.in_bond ?? false,
+        rtt_ms: round1(t.metrics?.rtt_ms ?? null),
+        jitter_ms: round1(t.metrics?.jitter_ms ?? null),
+        loss_pct: round1(t.metrics?.loss_long_pct ?? null),
+        since: t.sinceWall,
+        reason: t.reason,
+        rx_capacity_kbit: t.rx.estimate(now),
+        tx_capacity_kbit: t.peerCap?.rx_kbit ?? 0,
+        capacity: this.capacityView(t),
+        gretaps: steered?.paths ?? 0,
+        added_delay_ms: steered?.extra_delay_ms ?? 0,
+        shaped_kbit: steered?.shape_kbit ?? 0,
+      };
+    });
   }
 
   private capacityView(t: Tracked): LinkCapacity {

@@ -1,7 +1,7 @@
 // Bounding each link's queue: this end's transmit on a link is shaped just below the link's rate
 // (token bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation,
 // not in the modem's long FIFO. Pure: the tc parameters for one gretap.
-import { GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
+import { computeMtu, GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
 
 export interface ShapeSpec {
   /** Token rate of this gretap (kbit/s): the link's shaped rate over its gretaps. */
@@ -15,8 +15,8 @@ export interface ShapeSpec {
   intervalMs: number;
 }
 
-/** The bond MTU with WireGuard over IPv4 at a 1500-byte path MTU (computeMtu(1500, false).bond). */
-const DEFAULT_BOND_MTU = 1398;
+/** The bond MTU with WireGuard over IPv4 at a 1500-byte path MTU, where none is given. */
+const DEFAULT_BOND_MTU = computeMtu(1500, false).bond;
 /** WireGuard pads its payload to 16 bytes: half of that on average. */
 const WG_PADDING_AVG = 8;
 

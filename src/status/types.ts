@@ -37,6 +37,14 @@ export interface LinkStatus {
 
 export type CapacitySource = 'configured' | 'measured' | 'router';
 
+/** A link's capacities as link health keeps them (LinkStatus spells them out flat). */
+export interface LinkCapacity {
+  down_kbit: number | null;
+  down_source: CapacitySource | null;
+  up_kbit: number | null;
+  up_source: CapacitySource | null;
+}
+
 export interface Status {
   globals: {
     role: 'router' | 'concentrator';

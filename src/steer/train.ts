@@ -28,17 +28,22 @@ export function trainRate(arrivals: TrainArrival[], sent: number): number | null
   const a = [...arrivals].sort((x, y) => x.k - y.k);
   if (a.length < Math.max(4, Math.ceil(sent / 2))) return null;
   if (a[a.length - 1]!.at - a[0]!.at < 2) return null;
+  const outside = msPerPacketOutsideBursts(a);
+  if (outside === 'unusable') return null;
+  const msPerPacket = outside === 'slope' ? slope(a) : outside;
+  if (!(msPerPacket > 0)) return null;
+  const bytes = a.reduce((s, x) => s + x.wireBytes, 0) / a.length;
+  return Math.round((bytes * 8) / msPerPacket); // bits per ms = kbit/s
+}
+
+/** Least-squares slope of arrival time over position (ms per packet). */
+function slope(a: TrainArrival[]): number {
   const n = a.length;
   const mk = a.reduce((s, x) => s + x.k, 0) / n;
   const mt = a.reduce((s, x) => s + x.at, 0) / n;
   const cov = a.reduce((s, x) => s + (x.k - mk) * (x.at - mt), 0);
   const vk = a.reduce((s, x) => s + (x.k - mk) ** 2, 0);
-  const outside = msPerPacketOutsideBursts(a);
-  if (outside === 'unusable') return null;
-  const msPerPacket = outside === 'slope' ? cov / vk : outside;
-  if (!(msPerPacket > 0)) return null;
-  const bytes = a.reduce((s, x) => s + x.wireBytes, 0) / n;
-  return Math.round((bytes * 8) / msPerPacket); // bits per ms = kbit/s
+  return cov / vk;
 }
 
 /** Arrival gap per train position between consecutive arrivals (ms), a lost packet spread over its neighbours. */

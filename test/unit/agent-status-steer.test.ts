@@ -8,6 +8,7 @@ import type { Config, Link } from '../../src/config/types.ts';
 import { planRouter } from '../../src/plan/index.ts';
 import { buildStatus } from '../../src/agent/status.ts';
 import { steerOptions } from '../../src/agent/wire.ts';
+import type { LinkCapacity } from '../../src/status/types.ts';
 
 const KEY = (c: string) => c.repeat(42) + 'A=';
 const link = (id: number, extra: Partial<Link> = {}): Link => ({
@@ -55,7 +56,7 @@ test('status: capacities and steering come from link health; without it, from th
     [l.name, l.capacity_down_kbit, l.capacity_down_source, l.capacity_up_kbit, l.capacity_up_source, l.gretaps, l.added_delay_ms, l.shaped_kbit];
   const plain = buildStatus({ ...base, memory: new Map(), health: [] });
   assert.deepEqual(plain.links.map(view), [['lte1', 4000, 'configured', 1000, 'configured', 1, 0, 0], ['lte2', null, null, null, null, 1, 0, 0]]);
-  const h = (key: string, capacity: NonNullable<Parameters<typeof buildStatus>[0]['health'][number]['capacity']>, gretaps: number, delay: number, shaped: number) =>
+  const h = (key: string, capacity: LinkCapacity, gretaps: number, delay: number, shaped: number) =>
     ({ key, status: 'up' as const, rtt_ms: 30, jitter_ms: 1, loss_pct: 0, since: 1, reason: 'ok', capacity, gretaps, added_delay_ms: delay, shaped_kbit: shaped });
   const steered = buildStatus({
     ...base, memory: new Map(),
