@@ -5,7 +5,7 @@
 // the same connection, the cut link must leave both bonds, `wanbond status --json` must report it
 // down and the bond's members exactly as the kernel has them, and all of it again after the cut.
 import { fileURLToPath } from 'node:url';
-import { AGENT, agent, allLinksUp, bondSlaves, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
+import { AGENT, agent, allLinksUp, bondLinkIds, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -42,7 +42,7 @@ if (!inGuest()) {
     check('the agents bring the stack up by themselves', up, `${seen}; router: ${firstLines(routerAgent.output(), 6)}`);
 
     // The cut is what is tested, not the start: every link in both bonds and up by health first.
-    const slaves = (ns: string, bond: string) => bondSlaves(lab, ns, bond);
+    const slaves = async (ns: string, bond: string) => (await bondLinkIds(lab, ns, bond)).length;
     const allUp = () => allLinksUp(lab);
     const settled = await until(async () => (await slaves('router', 'wbond')) === 3 && (await slaves(CONC.ns, concBond)) === 3 && (await allUp()), 60_000, 2000);
     check('every link is up and in both bonds before the download', settled, `router ${await slaves('router', 'wbond')} slaves, concentrator ${await slaves(CONC.ns, concBond)}`);
@@ -94,10 +94,7 @@ if (!inGuest()) {
 
     // Membership as the kernel has it and as `wanbond status --json` reports it.
     const idOf = (name: string) => site.links.find((l) => l.name === name)!.index + 1;
-    const kernelIds = async (ns: string, bond: string) => {
-      const r = await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false });
-      return [...r.stdout.matchAll(/^Slave Interface: wb(?:[0-9a-f]{4})?g(\d+)p\d+$/gm)].map((m) => Number(m[1])).sort();
-    };
+    const kernelIds = (ns: string, bond: string) => bondLinkIds(lab, ns, bond);
     const routerSlaves = async () => {
       const l = JSON.parse((await lab.exec('router', ['ip', '-j', '-d', 'link', 'show'])).stdout) as { ifname: string; master?: string }[];
       return [...new Set(l.filter((x) => /^wbg\d+p\d+$/.test(x.ifname) && x.master === 'wbond').map((x) => Number(/^wbg(\d+)/.exec(x.ifname)![1])))].sort();
@@ -120,7 +117,8 @@ if (!inGuest()) {
       const wan1 = s.links.find((l) => l.name === site.links[0]!.name);
       const stateOk = cutDown ? wan1?.status === 'down' && !wan1.online : wan1?.status === 'up' && !!wan1.online;
       const same = JSON.stringify(inBond) === JSON.stringify(kernel) && JSON.stringify(members) === JSON.stringify(kernel) && JSON.stringify(proc) === JSON.stringify(kernel);
-      return { ok: stateOk && same, detail: `link 1 ${wan1?.status} (${wan1?.reason}); status in_bond ${inBond} members ${members}; kernel ip link ${kernel}, /proc ${proc}` };
+      const caps = s.links.map((l) => `${l.name} ${l.capacity_down_kbit ?? '?'}/${l.capacity_up_kbit ?? '?'} kbit x${l.gretaps}`).join(', ');
+      return { ok: stateOk && same, detail: `link 1 ${wan1?.status} (${wan1?.reason}); status in_bond ${inBond} members ${members}; kernel ip link ${kernel}, /proc ${proc}; ${caps}` };
     };
 
     const cutLeft = await until(async () => !(await routerSlaves()).includes(1) && !(await kernelIds(CONC.ns, concBond)).includes(1), 10_000, 1000);

@@ -110,6 +110,12 @@ export async function bondSlaves(lab: Lab, ns: string, bond: string): Promise<nu
   return ((await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false })).stdout.match(/^Slave Interface:/gm) ?? []).length;
 }
 
+/** Links (1-based) with at least one gretap in a bond, as the kernel lists them: steering may give a link several. */
+export async function bondLinkIds(lab: Lab, ns: string, bond: string): Promise<number[]> {
+  const r = await lab.exec(ns, ['cat', `/proc/net/bonding/${bond}`], { reject: false });
+  return [...new Set([...r.stdout.matchAll(/^Slave Interface: wb(?:[0-9a-f]{4})?g(\d+)p\d+$/gm)].map((m) => Number(m[1])))].sort();
+}
+
 /** Every link `up` in the router agent's `wanbond status --json`. */
 export async function allLinksUp(lab: Lab): Promise<boolean> {
   const r = await lab.execIsolated('router', ['node', AGENT, 'status', '--json'], { reject: false, timeoutMs: 60_000 });
