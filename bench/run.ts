@@ -38,7 +38,7 @@ function verdict(key: string, v: number | boolean | undefined, profile: string):
 
 function table(name: string, d: BenchDetail): string {
   const rows: string[][] = [['figure', 'wanbond', 'plain balance-rr', 'floor']];
-  const keys = [...RESULT_KEYS.slice(0, 4), 'single_flow_down_ratio_no_rates', 'cut_max_gap_s', 'cut_tcp_survived', 'cut_udp_lost_s', 'spike_recovery_s', 'flap_sessions_lost', 'flap_moves_per_5'];
+  const keys = [...RESULT_KEYS.slice(0, 4), 'single_flow_down_ratio_no_rates', 'call_rtt_ms', 'best_link_rtt_ms', 'cut_max_gap_s', 'cut_tcp_survived', 'cut_udp_lost_s', 'spike_recovery_s', 'flap_sessions_lost', 'flap_moves_per_5'];
   for (const k of keys) {
     const v = d.wanbond[k];
     rows.push([k, String(v ?? '-'), String(d.baseline[k] ?? '-'), verdict(k, v, name)]);

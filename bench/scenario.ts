@@ -11,7 +11,7 @@ import { log, writeResult } from '../lab/scenario.ts';
 import { buildTopology, type Lab } from '../lab/topology.ts';
 import { REPO_ROOT } from '../lab/run.ts';
 import { buildPlane, pinLinks, removePlane } from './kernel-dataplane.ts';
-import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds } from './metrics.ts';
+import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds, voipMedianRtt } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
 import { startWanbond, type WanbondPlane } from './wanbond-plane.ts';
@@ -86,7 +86,7 @@ function reaction(wb: WanbondPlane, victim: string, at: number, until: number): 
 async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, number | boolean>> {
   const victim = 0; // the largest link: losing it hurts most
   const name = lab.links[victim]!.name;
-  const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [];
+  const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [], callRtt: number[] = [];
   const reactions: Record<string, unknown>[] = [];
   const traces: unknown[] = [];
   const spikesPerPacket: number[] = [];
@@ -105,6 +105,8 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     survived &&= alive;
     gaps.push(gap);
     udpLost.push(voipLostSeconds(cut.trace, cut.t0 + 1000, cut.t0 + 21_000));
+    // A call's round trip while a download runs, before the cut.
+    callRtt.push(voipMedianRtt(cut.trace, cut.t0 + 2000, cutAt));
     const cr = reaction(wb, name, cutAt, cutAt + 8000);
     reactions.push({ cut: cr });
     log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}`);
@@ -152,6 +154,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   }
   out.runs['cut_max_gap_s'] = gaps;
   out.runs['cut_udp_lost_s'] = udpLost;
+  out.runs['call_rtt_ms'] = callRtt;
   out.runs['spike_recovery_s'] = spikes;
   out.runs['spike_recovery_per_packet_s'] = spikesPerPacket;
   out.runs['flap_sessions_lost'] = flapLost;
@@ -162,6 +165,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     cut_max_gap_s: median(gaps),
     cut_tcp_survived: survived,
     cut_udp_lost_s: median(udpLost),
+    call_rtt_ms: Math.round(median(callRtt)),
     spike_recovery_s: median(spikes),
     flap_sessions_lost: Math.max(...flapLost),
     flap_moves_per_5: Math.max(...flapMoves),
@@ -212,10 +216,18 @@ async function main(): Promise<void> {
     out.wanbond.best_link_ratio = await repeat('best_link_ratio', async () =>
       (await lab.iperf('router', { seconds: 10, reverse: true, bind: best.address, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown);
     out.baseline.best_link_ratio = out.wanbond.best_link_ratio;
+    // The best link's own round trip, idle: what a call could have on it alone.
+    const bestPing = await lab.ping('router', lab.server.address, 20, { intervalSec: 0.2, bind: best.address });
+    out.wanbond.best_link_rtt_ms = out.baseline.best_link_rtt_ms = Math.round(bestPing.rttAvgMs ?? 0);
     if (parts.has('baseline')) {
       out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab));
       out.baseline.multi_flow_down_ratio = await repeat('baseline.multi_flow_down_ratio', down(lab, 8));
       out.baseline.single_flow_up_ratio = await repeat('baseline.single_flow_up_ratio', up(lab));
+      out.baseline.call_rtt_ms = Math.round(await repeat('baseline.call_rtt_ms', async () => {
+        const t0 = Date.now();
+        const [, trace] = await Promise.all([tcpFlow(lab, 12), voip(lab, 12)]);
+        return voipMedianRtt(trace, t0 + 2000, t0 + 11_000);
+      }));
     }
     // Its devices go; pinLinks' per-link rules stay (wanbond uses its own, at other priorities).
     await removePlane(lab);

@@ -16,6 +16,7 @@ import type { KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan, Steering } from '../plan/types.ts';
 import type { LinkEvent, Status } from '../status/types.ts';
 import { VERSION } from '../version.ts';
+import { expressMoves, withExpressRoutes } from './express-move.ts';
 import { learnLink } from './links.ts';
 import { loadConfig } from './options.ts';
 import { buildStatus, type HealthView, type LinkMemory } from './status.ts';
@@ -108,7 +109,19 @@ export class Daemon implements AgentApi {
     if (JSON.stringify(s) === JSON.stringify(this.steering)) return;
     this.steering = s;
     this.releaseLeaving();
-    void this.converge('health steering');
+    void this.moveExpress().finally(() => void this.converge('health steering'));
+  }
+
+  /** Express routes onto the link steering chose now (see express-move.ts). */
+  private async moveExpress(): Promise<void> {
+    if (!this.plan) return;
+    const { lines, routes } = expressMoves(this.plan, this.effectiveSteering());
+    if (!lines.length) return;
+    const r = await execa('ip', ['-4', '-batch', '-'], { input: lines.join('\n') + '\n', reject: false, timeout: 5000 }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
+    if (r.exitCode === 0) {
+      this.log.info(`express moved: ${lines.map((l) => l.replace(/ table .*$/, '')).join('; ')}`);
+      if (this.state) this.state = { ...this.state, routes: withExpressRoutes(this.state.routes, routes) };
+    } else this.log.debug(`express routes not moved now (${String(r.stderr).trim()}); the reconcile will`);
   }
 
   /**
@@ -179,7 +192,8 @@ export class Daemon implements AgentApi {
     try {
       const r = await converge({ config: this.config, runtime: this.runtime, steering: this.effectiveSteering(), log: this.log });
       this.plan = r.plan;
-      this.state = r.state;
+      // The state was read before the steps ran; once they all ran, the express table is the plan's.
+      this.state = r.ran === r.steps.length && !r.error ? { ...r.state, routes: withExpressRoutes(r.state.routes, r.plan.routes) } : r.state;
       if (r.steps.length) {
         this.log.info(`${reason}: ran ${r.ran} of ${r.steps.length} command(s)`);
         for (const s of r.steps.slice(0, r.ran)) this.log.debug(`  ${formatStep(s).split('\n')[0]}`);

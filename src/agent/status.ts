@@ -3,9 +3,9 @@
 // emitted as LinkEvents when no health monitor emits its own.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/types.ts';
-import type { KernelState } from '../kernel/state.ts';
+import { isOwnRoute, type KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan } from '../plan/types.ts';
-import { ROUTER_BOND, routerWg, CONC_WG } from '../plan/addressing.ts';
+import { ROUTER_BOND, routerWg, CONC_WG, TABLE_EXPRESS } from '../plan/addressing.ts';
 import { masterOf } from '../kernel/bond-sysfs.ts';
 import type { LinkCapacity, LinkEvent, LinkState, LinkStatus, Status } from '../status/types.ts';
 
@@ -69,6 +69,10 @@ export function buildStatus(i: StatusInputs): Status {
   const health = new Map(i.health.map((h) => [h.key, h] as const));
   const master = i.masterOf ?? masterOf;
   const bondOf = (site: string | undefined) => (router ? ROUTER_BOND : i.plan?.bonds.find((b) => b.site === site)?.name);
+  // Express tunnels the kernel routes express traffic into now (wanbond's routes in the express table).
+  const expressDevs = new Set(
+    (i.state?.routes ?? []).filter((r) => isOwnRoute(r) && r.table === String(TABLE_EXPRESS) && r.dev).map((r) => r.dev!),
+  );
   const links: LinkStatus[] = configured.map((c) => {
     const pl = i.plan?.planLinks.find((p) => p.key === c.key);
     const rt = router ? i.runtime[c.name] : undefined;
@@ -97,6 +101,8 @@ export function buildStatus(i: StatusInputs): Status {
     // In the bond when the kernel has any of the link's gretaps enslaved to it (not what the plan wants).
     const bondName = pl ? bondOf(pl.site) : undefined;
     const inBond = !!bondName && devs.some((d) => master(d) === bondName);
+    // Carries express when the kernel's express table routes into the link's express tunnel (not what the plan wants).
+    const express = !!pl?.express && expressDevs.has(pl.express);
     const rx = devs.reduce((a, d) => a + sysfsCounter(d, 'rx_bytes'), 0);
     const tx = devs.reduce((a, d) => a + sysfsCounter(d, 'tx_bytes'), 0);
     if (mem.bytes && now - mem.bytes.at >= 1) mem.rate = { rx: kbit(Math.max(0, rx - mem.bytes.rx), now - mem.bytes.at), tx: kbit(Math.max(0, tx - mem.bytes.tx), now - mem.bytes.at) };
@@ -116,7 +122,7 @@ export function buildStatus(i: StatusInputs): Status {
       ...(c.iface ? { interface: c.iface } : {}),
       ...(rt?.device ? { device: rt.device } : {}),
       ...(rt?.gateway ? { gateway: rt.gateway } : {}),
-      tunnel, in_bond: inBond,
+      tunnel, in_bond: inBond, express,
       rtt_ms: h?.rtt_ms ?? null, jitter_ms: h?.jitter_ms ?? null, loss_pct: h?.loss_pct ?? null,
       rx_bytes: rx, tx_bytes: tx, rx_rate_kbit: mem.rate.rx, tx_rate_kbit: mem.rate.tx,
       since, reason,

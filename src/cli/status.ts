@@ -38,6 +38,10 @@ function fmtCapacity(l: LinkStatus): string {
     v === null ? '?' : `${src === 'measured' ? '~' : src === 'router' ? '>' : ''}${fmtRate(v)}`;
   return `${one(l.capacity_down_kbit, l.capacity_down_source)}/${one(l.capacity_up_kbit, l.capacity_up_source)}`;
 }
+/** In the bond or not; `*` marks the link this end's express traffic (small non-TCP packets) leaves by. */
+function fmtBond(l: LinkStatus): string {
+  return `${l.in_bond ? 'yes' : 'no'}${l.express ? '*' : ''}`;
+}
 function fmtRate(kbit: number): string {
   if (kbit >= 1000) return `${(kbit / 1000).toFixed(kbit >= 100000 ? 0 : 1)}M`;
   return `${Math.round(kbit)}k`;
@@ -75,7 +79,7 @@ export function formatStatus(s: Status, nowSec: number): string[] {
     rows.push([
       l.name,
       l.status,
-      l.in_bond ? 'yes' : 'no',
+      fmtBond(l),
       l.interface ?? '-',
       l.device ?? '-',
       fmtMs(l.rtt_ms),
@@ -89,10 +93,13 @@ export function formatStatus(s: Status, nowSec: number): string[] {
     ]);
   }
   if (s.links.length === 0) return [...lines, 'no links configured'];
-  const notes = [];
-  if (s.links.some((l) => l.capacity_down_source === 'measured' || l.capacity_up_source === 'measured')) notes.push('~ measured by packet trains');
-  if (s.links.some((l) => l.capacity_down_source === 'router')) notes.push('> as the router reported');
-  return [...lines, ...table(rows), ...(notes.length ? ['', `capacity: ${notes.join('; ')}`] : [])];
+  const notes: string[] = [];
+  if (s.links.some((l) => l.express)) notes.push('bond: * express link: small non-TCP packets (calls, DNS, pings) leave by it, bypassing the bond');
+  const cap = [];
+  if (s.links.some((l) => l.capacity_down_source === 'measured' || l.capacity_up_source === 'measured')) cap.push('~ measured by packet trains');
+  if (s.links.some((l) => l.capacity_down_source === 'router')) cap.push('> as the router reported');
+  if (cap.length) notes.push(`capacity: ${cap.join('; ')}`);
+  return [...lines, ...table(rows), ...(notes.length ? ['', ...notes] : [])];
 }
 
 export async function runStatus(args: string[], io: StatusIo): Promise<number> {

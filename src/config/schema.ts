@@ -56,6 +56,7 @@ export const SECTIONS: Record<string, SectionSpec> = {
       fallback_timeout: { schema: v.integer(1, 3600, 's') },
       nat: { schema: v.bool },
       shaping: { schema: shaping },
+      express_bytes: { schema: v.integer(0, 1280, 'bytes') },
       bypass_dst: { schema: v.ipv4Cidr, list: true },
       bypass_src: { schema: v.ipv4Cidr, list: true },
       listen_port: { schema: v.port },

@@ -41,6 +41,7 @@ export function assemble(byType: Map<string, SectionRecord[]>, problems: Problem
     fallback_timeout: get(g, 'fallback_timeout', GLOBALS_DEFAULTS.fallback_timeout),
     nat: get(g, 'nat', GLOBALS_DEFAULTS.nat),
     shaping: get(g, 'shaping', GLOBALS_DEFAULTS.shaping),
+    express_bytes: get(g, 'express_bytes', GLOBALS_DEFAULTS.express_bytes),
     bypass_dst: get(g, 'bypass_dst', [...GLOBALS_DEFAULTS.bypass_dst]),
     bypass_src: get(g, 'bypass_src', [...GLOBALS_DEFAULTS.bypass_src]),
     listen_port: get(g, 'listen_port', GLOBALS_DEFAULTS.listen_port),

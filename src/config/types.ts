@@ -23,6 +23,13 @@ export interface Globals {
    * in the modem. 0 = off; links without rates are never shaped.
    */
   shaping: number;
+  /**
+   * Non-TCP packets up to this many bytes (calls, games, DNS, pings) take the express path: the
+   * link with the lowest delay, straight through its tunnel, instead of the bond whose delay
+   * equalisation holds every packet to the slowest link. Each end decides for what it sends.
+   * 0 = off.
+   */
+  express_bytes: number;
   /** mwan3-style bypass: destinations / LAN sources that never use the bond. */
   bypass_dst: string[]; // CIDR
   bypass_src: string[]; // CIDR

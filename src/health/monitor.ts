@@ -119,6 +119,8 @@ export function sysfsRxBytes(devs: string[]): number | null {
 /** Every link silent together is judged only after this long (see silenceIsLinks). */
 const ALL_SILENT_GRACE_MS = 3000;
 
+/** The concentrator's steering keys are `<site>/<link>`; the router's have no site. */
+const siteOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : '');
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 
 export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [SteeringDecision] }> {
@@ -410,7 +412,10 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const tx = router ? caps[i]!.up : (t.peerCap?.rate_kbit ?? null);
         const shape = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
         const minRtt = t.metrics?.min_rtt_ms ?? null;
-        return { name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0 };
+        return {
+          name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0,
+          rtt_ms: t.metrics?.rtt_ms ?? null, group: siteOf(t.spec.key),
+        };
       }),
       opts,
       this.memory,

@@ -62,6 +62,7 @@ function linkMatches(k: KLink, d: LinkSpec): boolean {
   if (d.kind === 'wireguard') return k.kind === 'wireguard' || k.kind === 'tun';
   if (d.kind !== k.kind) return false;
   if (d.gretap) return !!k.gretap && k.gretap.local === d.gretap.local && k.gretap.remote === d.gretap.remote && k.gretap.key === d.gretap.key;
+  if (d.gre) return !!k.gre && k.gre.local === d.gre.local && k.gre.remote === d.gre.remote && k.gre.key === d.gre.key;
   if (d.bond) return !!k.bond && k.bond.mode === d.bond.mode && (d.bond.xmit_hash_policy === undefined || k.bond.xmit_hash_policy === d.bond.xmit_hash_policy);
   return true;
 }
@@ -78,6 +79,15 @@ function createLink(d: LinkSpec, wgKernel: boolean): Step[] {
   if (d.kind === 'gretap') {
     const g = d.gretap!;
     return [{ argv: ['ip', 'link', 'add', d.name, ...mtu, 'type', 'gretap', 'local', g.local, 'remote', g.remote, 'key', String(g.key)], why: `gretap ${d.name}` }];
+  }
+  if (d.kind === 'gre') {
+    const g = d.gre!;
+    return [
+      { argv: ['ip', 'link', 'add', d.name, ...mtu, 'type', 'gre', 'local', g.local, 'remote', g.remote, 'key', String(g.key)], why: `express tunnel ${d.name}` },
+      // The kernel gives a GRE device an IPv6 link-local address and solicits routers on it: noise
+      // on a tunnel that carries only wanbond's IPv4 express packets.
+      { argv: ['ip', 'link', 'set', d.name, 'addrgenmode', 'none'], why: `${d.name}: no IPv6 link-local` },
+    ];
   }
   const b = d.bond!;
   const x = b.xmit_hash_policy ? ['xmit_hash_policy', b.xmit_hash_policy] : [];
@@ -127,7 +137,7 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
   }
   if (plan.forwarding && !st.forwarding) pre.push({ argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], why: 'forwarding' });
   // WireGuard first, then bonds, then gretaps (which need both).
-  const order = { wireguard: 0, bond: 1, gretap: 2 } as const;
+  const order = { wireguard: 0, bond: 1, gretap: 2, gre: 2 } as const;
   for (const d of [...plan.links].sort((a, b) => order[a.kind] - order[b.kind])) {
     const k = have.get(d.name);
     if (!k) {

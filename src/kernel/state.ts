@@ -10,6 +10,7 @@ export interface KLink {
   up: boolean;
   master?: string;
   gretap?: { local: string; remote: string; key?: number };
+  gre?: { local: string; remote: string; key?: number };
   bond?: { mode: string; xmit_hash_policy?: string };
 }
 export interface KAddr { dev: string; local: string; prefixlen: number; peer?: string }
@@ -89,9 +90,9 @@ export function parseLinks(text: string): KLink[] {
     const out: KLink = { name: String(l.ifname), kind, mtu: Number(l.mtu), up: flags.includes('UP') };
     const master = str(l.master);
     if (master) out.master = master;
-    if (kind === 'gretap') {
+    if (kind === 'gretap' || kind === 'gre') {
       const key = keyToNumber(str(data.okey) ?? str(data.ikey));
-      out.gretap = { local: String(data.local), remote: String(data.remote), ...(key !== undefined ? { key } : {}) };
+      out[kind] = { local: String(data.local), remote: String(data.remote), ...(key !== undefined ? { key } : {}) };
     }
     if (kind === 'bond') {
       const x = str(data.xmit_hash_policy);

@@ -69,7 +69,7 @@ function linkEntities(ctx: DiscoveryContext, link: LinkStatus): Entity[] {
       device_class: 'connectivity',
       state_topic: state,
       value_template: "{{ 'ON' if value_json.online else 'OFF' }}",
-      // Every LinkStatus field (status, reason, since, in_bond, ...) as an attribute, for automations.
+      // Every LinkStatus field (status, reason, since, in_bond, express, ...) as an attribute, for automations.
       json_attributes_topic: state,
     },
     {

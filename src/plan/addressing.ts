@@ -7,14 +7,24 @@ export const RULE_PRIO_MIN = 960;
 export const RULE_PRIO_MAX = 989;
 export const RULE_PRIO_BYPASS = 960;
 export const RULE_PRIO_SUPPRESS = 980;
-export const RULE_PRIO_LAN = 981;
-/** Routing tables 5700 (LAN -> bond) and 5701..5716 (link i -> its modem). */
+export const RULE_PRIO_EXPRESS = 981;
+export const RULE_PRIO_LAN = 982;
+/** Routing tables 5700 (LAN -> bond), 5701..5716 (link i -> its modem), 5717 (express). */
 export const TABLE_BOND = 5700;
+export const TABLE_EXPRESS = 5717;
 /** Route protocol number marking every route wanbond adds (shown as "87" by ip). */
 export const ROUTE_PROTO = 87;
 /** fwmark of link i's WireGuard packets; matched under FWMARK_MASK so mwan3's 0x3f00 bits do not matter. */
 export const FWMARK_BASE = 0x57420000;
 export const FWMARK_MASK = 0xffff00ff;
+/** fwmark (under FWMARK_MASK) of small packets that take the express path instead of the bond. */
+export const EXPRESS_MARK = FWMARK_BASE + 0xff;
+/** iptables only (nft keeps a set of conntrack ids): conntrack mark bit of a connection that has carried a packet too big for express; it stays in the bond. */
+export const EXPRESS_BULK_CTMARK = 0x00400000;
+/** GRE key of a link's express tunnel (its gretaps use keys 1..MAX_PATHS). */
+export const EXPRESS_KEY = 4096;
+/** Bytes: an L3 GRE with a key inside the WireGuard tunnel (20 IP + 8 GRE). */
+export const GRE_OVERHEAD = 28;
 /** Bytes: WireGuard over IPv4 / IPv6, gretap with a GRE key (14 Ethernet + 20 IP + 8 GRE). */
 export const WG_OVERHEAD_V4 = 60;
 export const WG_OVERHEAD_V6 = 80;
@@ -33,6 +43,7 @@ export const linkRulePrio = (id: number) => RULE_PRIO_BYPASS + id;
 export const linkMark = (id: number) => FWMARK_BASE + id;
 export const routerWg = (id: number) => `wbl${id}`;
 export const routerGretap = (id: number, path: number) => `wbg${id}p${path}`;
+export const routerExpress = (id: number | '') => `wbx${id}`;
 
 /** Short stable tag of a site on the concentrator, from its subnet's 2nd and 3rd octets (hex). */
 export function siteTag(subnet: string): string {
@@ -41,9 +52,10 @@ export function siteTag(subnet: string): string {
 }
 export const siteBond = (subnet: string) => `wb${siteTag(subnet)}`;
 export const siteGretap = (subnet: string, id: number, path: number) => `wb${siteTag(subnet)}g${id}p${path}`;
+export const siteExpress = (subnet: string, id: number | '') => `wb${siteTag(subnet)}x${id}`;
 
 /** Names wanbond creates; anything else is never touched. */
-export const OWN_LINK_NAME = /^wb(ond|0|l\d{1,2}|g\d{1,2}p\d|[0-9a-f]{4}|[0-9a-f]{4}g\d{1,2}p\d)$/;
+export const OWN_LINK_NAME = /^wb(ond|0|l\d{1,2}|g\d{1,2}p\d|x\d{1,2}|[0-9a-f]{4}|[0-9a-f]{4}g\d{1,2}p\d|[0-9a-f]{4}x\d{1,2})$/;
 
 export function ipToInt(ip: string): number {
   const p = ip.split('.').map((x) => Number(x));

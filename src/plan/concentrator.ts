@@ -2,10 +2,10 @@
 // site a bond over its gretaps, NAT (or a routed prefix) to the outside, sites kept apart.
 import type { Config } from '../config/types.ts';
 import {
-  CONC_WG, computeMtu, linkAddresses, siteAddresses, siteBond, siteGretap, siteTag,
+  CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
-import { addGretaps, bondOpts, emptyPlan, steeringFor } from './router.ts';
+import { addExpress, addGretaps, bondOpts, emptyPlan, steeringFor } from './router.ts';
 import { steerKey } from './types.ts';
 import type { Plan, Steering } from './types.ts';
 
@@ -32,6 +32,8 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
   const masq: string[] = [];
   const isolate: string[] = [];
   const guarded: { subnet: string; bond: string }[] = [];
+  const isolateExpress: string[] = [];
+  const express = g.express_bytes > 0;
   const seenTags = new Map<string, string>();
   for (const site of config.sites) {
     if (!site.enabled) continue;
@@ -45,6 +47,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     const sa = siteAddresses(site.subnet);
     const bond = siteBond(site.subnet);
     const members: string[] = [];
+    let expressDev: string | undefined;
     for (const peer of site.peers) {
       const a = linkAddresses(site.subnet, peer.id);
       const key = steerKey(site.name, peer.name);
@@ -52,20 +55,28 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       plan.addrs.push({ dev: CONC_WG, local: a.conc, prefixlen: 32, peer: a.router });
       wg.peers.push({ publicKey: peer.public_key, allowedIps: [`${a.router}/32`] });
       const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p), { bondMtu });
+      const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
+      if (st.express && st.in_bond && !expressDev) expressDev = xdev;
       if (st.in_bond) members.push(peer.name);
-      plan.planLinks.push({ key, site: site.name, name: peer.name, id: peer.id, tunnel: CONC_WG, gretaps, in_bond: st.in_bond });
+      plan.planLinks.push({ key, site: site.name, name: peer.name, id: peer.id, tunnel: CONC_WG, gretaps, express: xdev, in_bond: st.in_bond });
     }
     plan.links.push({ name: bond, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(site.mode) });
     plan.addrs.push({ dev: bond, local: sa.bondConc, prefixlen: sa.bondPrefix });
     plan.bonds.push({ name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members });
-    for (const p of [...site.lan, ...(site.routed_prefix ? [site.routed_prefix] : [])]) {
-      plan.routes.push({ table: 'main', dst: p, via: sa.bondRouter, dev: bond });
-    }
+    const behind = [...site.lan, ...(site.routed_prefix ? [site.routed_prefix] : [])];
+    for (const p of behind) plan.routes.push({ table: 'main', dst: p, via: sa.bondRouter, dev: bond });
+    // Express packets to the site (marked by nft as they come in) by its express link, when one is chosen.
+    if (express && expressDev) for (const p of [`${sa.bondRouter}/32`, ...behind]) plan.routes.push({ table: TABLE_EXPRESS, dst: p, dev: expressDev });
+    isolateExpress.push(`${siteExpress(site.subnet, '')}*`);
     clamp.push({ dev: bond, mss: bondMtu - 40 });
     masq.push(sa.subnet, ...site.lan);
     isolate.push(bond);
     guarded.push({ subnet: sa.subnet, bond });
   }
-  plan.nft = renderNft({ clamp, masqueradeOut: [], masqueradeSources: masq, out: g.public_interface, isolate, guard: concentratorGuard(guarded) });
+  if (express && guarded.length) plan.rules.push({ priority: RULE_PRIO_EXPRESS, fwmark: { mark: EXPRESS_MARK, mask: FWMARK_MASK }, table: TABLE_EXPRESS });
+  plan.nft = renderNft({
+    clamp, masqueradeOut: [], masqueradeSources: masq, out: g.public_interface, isolate, guard: concentratorGuard(guarded),
+    isolateExpress, expressBytes: express && guarded.length ? g.express_bytes : 0,
+  });
   return plan;
 }

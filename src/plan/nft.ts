@@ -4,7 +4,7 @@
 // rules, kept in the table's comment / each iptables rule's comment) differs.
 import { createHash } from 'node:crypto';
 import { HEALTH_PORT } from '../health/probe-socket.ts';
-import { CONC_WG, NFT_TABLE, ROUTER_BOND } from './addressing.ts';
+import { CONC_WG, EXPRESS_BULK_CTMARK, EXPRESS_MARK, FWMARK_MASK, NFT_TABLE, ROUTER_BOND } from './addressing.ts';
 
 /**
  * What wanbond itself listens on or decapsulates must come in through its own tunnels: the
@@ -47,6 +47,12 @@ export interface NftSpec {
   isolate: string[];
   /** Drop what wanbond listens on or decapsulates unless it comes through its tunnels; null: none. */
   guard: InputGuard | null;
+  /** Mark non-TCP packets up to this many bytes (IP length) that do not come from wanbond's interfaces for the express path; 0: none. */
+  expressBytes?: number;
+  /** Router: source NAT on leaving through these (the express tunnels) to the bond address, as masquerade on the bond would. */
+  snat?: { dev: string; to: string }[];
+  /** Concentrator: a site's express tunnels forward only to the outside. */
+  isolateExpress?: string[];
 }
 
 /** iptables chains wanbond owns, the table they live in and the built-in chain that jumps to them. */
@@ -55,28 +61,42 @@ export const IPT_CHAINS = {
   isolate: { table: 'filter', chain: 'WANBOND_ISO', from: 'FORWARD' },
   nat: { table: 'nat', chain: 'WANBOND_NAT', from: 'POSTROUTING' },
   input: { table: 'filter', chain: 'WANBOND_IN', from: 'INPUT' },
+  express: { table: 'mangle', chain: 'WANBOND_EXP', from: 'PREROUTING' },
 } as const;
 export type IptRules = Record<keyof typeof IPT_CHAINS, string[]>;
+
+const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+/** nft's `*` suffix wildcard as iptables' `+`. */
+const iptIfname = (n: string) => n.replace(/\*$/, '+');
 
 function renderIpt(spec: NftSpec, tag: string): IptRules {
   const c = `-m comment --comment "wanbond ${tag}"`;
   const mss = spec.clamp.flatMap((x) => ['-o', '-i'].map((d) =>
-    `${d} ${x.dev} -p tcp -m tcp --tcp-flags SYN,RST SYN -m tcpmss --mss ${x.mss + 1}:65535 ${c} -j TCPMSS --set-mss ${x.mss}`));
+    `${d} ${iptIfname(x.dev)} -p tcp -m tcp --tcp-flags SYN,RST SYN -m tcpmss --mss ${x.mss + 1}:65535 ${c} -j TCPMSS --set-mss ${x.mss}`));
   // nft says `oifname != A oifname "wb*"`; iptables takes one -o per rule, so pairs.
   const isolate = spec.isolate.flatMap((a) => [...spec.isolate, CONC_WG].filter((b) => b !== a).map((b) => `-i ${a} -o ${b} ${c} -j DROP`));
+  for (const x of spec.isolateExpress ?? []) isolate.push(`-i ${iptIfname(x)} -o wb+ ${c} -j DROP`);
   const nat = spec.masqueradeOut.map((dev) => `-o ${dev} ${c} -j MASQUERADE`);
+  for (const s of spec.snat ?? []) nat.push(`-o ${iptIfname(s.dev)} ${c} -j SNAT --to-source ${s.to}`);
   for (const src of spec.masqueradeSources) nat.push(`-s ${src} ${spec.out ? `-o ${spec.out}` : '! -o wb+'} ${c} -j MASQUERADE`);
   // iptables takes one -i per rule: RETURN for each allowed interface, then DROP the rest.
   const input: string[] = [];
   const g = spec.guard;
   if (g) {
-    const ifname = (n: string) => n.replace(/\*$/, '+');
-    for (const t of g.tunnels) input.push(`-i ${ifname(t)} ${c} -j RETURN`);
+    for (const t of g.tunnels) input.push(`-i ${iptIfname(t)} ${c} -j RETURN`);
     for (const net of g.nets) input.push(`-d ${net} -p gre ${c} -j DROP`);
-    for (const t of g.inner) input.push(`-i ${ifname(t)} ${c} -j RETURN`);
+    for (const t of g.inner) input.push(`-i ${iptIfname(t)} ${c} -j RETURN`);
     for (const net of g.nets) input.push(`-d ${net} -p udp -m udp --dport ${g.port} ${c} -j DROP`);
   }
-  return { mss, isolate, nat, input };
+  const b = spec.expressBytes;
+  const bulk = hex(EXPRESS_BULK_CTMARK);
+  const express = b
+    ? [
+      `-m length --length ${b + 1}:65535 ${c} -j CONNMARK --set-xmark ${bulk}/${bulk}`,
+      `! -i wb+ ! -p tcp -m length --length 0:${b} -m connmark --mark 0x0/${bulk} ${c} -j MARK --set-xmark ${hex(EXPRESS_MARK)}/${hex(FWMARK_MASK)}`,
+    ]
+    : [];
+  return { mss, isolate, nat, input, express };
 }
 
 export interface Firewall {
@@ -94,14 +114,29 @@ export function renderNft(spec: NftSpec): Firewall {
     }
   }
   lines.push('  }');
-  if (spec.isolate.length) {
+  if (spec.isolate.length || spec.isolateExpress?.length) {
     lines.push('  chain isolate {', '    type filter hook forward priority filter - 5; policy accept;');
     for (const dev of spec.isolate) lines.push(`    iifname "${dev}" oifname != "${dev}" oifname "wb*" drop`);
+    for (const x of spec.isolateExpress ?? []) lines.push(`    iifname "${x}" oifname "wb*" drop`);
     lines.push('  }');
   }
-  if (spec.masqueradeOut.length || spec.masqueradeSources.length) {
+  if (spec.expressBytes) {
+    // Express carries whole connections or none of them: one that has carried a bigger packet in
+    // either direction (a download, a VPN, QUIC) is latched to the bond, and TCP never goes, so no
+    // flow's data and acknowledgements take paths of different delay (its senders would take
+    // the bond's reordering for loss). The latch is a set of conntrack ids, not a ct mark bit:
+    // the mark is mwan3's and the user's, and some kernels build conntrack without marks.
+    // Only wanbond's bits of the packet mark change (mwan3 keeps its own).
+    lines.push('  set bulk {', '    typeof ct id', '    flags dynamic, timeout', '    timeout 10m', '    size 65536', '  }');
+    lines.push('  chain express {', '    type filter hook prerouting priority mangle; policy accept;');
+    lines.push(`    ip length > ${spec.expressBytes} update @bulk { ct id }`);
+    lines.push(`    iifname != "wb*" meta l4proto != tcp ip length <= ${spec.expressBytes} ct id != @bulk meta mark set meta mark and ${hex(~FWMARK_MASK)} or ${hex(EXPRESS_MARK)}`);
+    lines.push('  }');
+  }
+  if (spec.masqueradeOut.length || spec.masqueradeSources.length || spec.snat?.length) {
     lines.push('  chain nat {', '    type nat hook postrouting priority srcnat; policy accept;');
     for (const dev of spec.masqueradeOut) lines.push(`    oifname "${dev}" masquerade`);
+    for (const s of spec.snat ?? []) lines.push(`    oifname "${s.dev}" snat ip to ${s.to}`);
     if (spec.masqueradeSources.length) {
       const out = spec.out ? `oifname "${spec.out}"` : 'oifname != "wb*"';
       lines.push(`    ip saddr { ${spec.masqueradeSources.join(', ')} } ${out} masquerade`);

@@ -3,8 +3,9 @@
 import { isIPv6 } from 'node:net';
 import type { Config, Link } from '../config/types.ts';
 import {
-  FWMARK_MASK, KEEPALIVE_S, RULE_PRIO_BYPASS, RULE_PRIO_LAN, RULE_PRIO_SUPPRESS, ROUTER_BOND, TABLE_BOND,
-  computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerGretap, routerWg, siteAddresses, MAX_PATHS,
+  EXPRESS_KEY, EXPRESS_MARK, FWMARK_MASK, GRE_OVERHEAD, KEEPALIVE_S, RULE_PRIO_BYPASS, RULE_PRIO_EXPRESS, RULE_PRIO_LAN, RULE_PRIO_SUPPRESS,
+  ROUTER_BOND, TABLE_BOND, TABLE_EXPRESS, computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerExpress, routerGretap, routerWg,
+  siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
 import { gretapShape, type ShapeContext } from './shaping.ts';
@@ -58,6 +59,7 @@ export function planRouter(inp: RouterInputs): Plan {
   });
   const anyActive = usable.some((l) => l.role === 'active');
   const members: string[] = [];
+  let expressDev: string | undefined;
 
   for (const l of usable) {
     const rt = inp.runtime[l.name]!;
@@ -77,9 +79,11 @@ export function planRouter(inp: RouterInputs): Plan {
     plan.routes.push({ table, dst: 'default', dev: rt.device!, ...(rt.gateway ? { via: rt.gateway } : {}) });
     plan.rules.push({ priority: linkRulePrio(l.id), fwmark: { mark: linkMark(l.id), mask: FWMARK_MASK }, table });
     const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p), { ipv6Endpoint: v6, bondMtu });
+    const express = addExpress(plan, routerExpress(l.id), a.router, a.conc, mtu.wg);
+    if (st.express && inBond && !expressDev) expressDev = express;
     if (inBond) members.push(l.name);
     plan.planLinks.push({
-      key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, in_bond: inBond,
+      key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, express, in_bond: inBond,
       ...(rt.device ? { device: rt.device } : {}), ...(rt.gateway ? { gateway: rt.gateway } : {}),
       ...(l.interface ? { interface: l.interface } : {}),
     });
@@ -89,21 +93,41 @@ export function planRouter(inp: RouterInputs): Plan {
   plan.addrs.push({ dev: ROUTER_BOND, local: site.bondRouter, prefixlen: site.bondPrefix });
   plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members });
   if (!inp.steering?.fallback) plan.routes.push({ table: TABLE_BOND, dst: 'default', via: site.bondConc, dev: ROUTER_BOND });
+  const express = config.globals.express_bytes > 0 && !inp.steering?.fallback;
+  if (express && expressDev) plan.routes.push({ table: TABLE_EXPRESS, dst: 'default', dev: expressDev });
 
   for (const d of config.globals.bypass_dst) plan.rules.push({ priority: RULE_PRIO_BYPASS, to: d, table: 'main' });
   for (const s of config.globals.bypass_src) plan.rules.push({ priority: RULE_PRIO_BYPASS, from: s, table: 'main' });
   // Forwarded (LAN) traffic: specific routes of main first (LAN, modem subnets), then the bond.
   // The router's own traffic (iif lo) keeps netifd's main default.
   plan.rules.push({ priority: RULE_PRIO_SUPPRESS, notIifLo: true, table: 'main', suppressPrefixlength: 0 });
+  // Express packets (marked by nft) to the express tunnel when one is chosen, else on to the bond.
+  // No `not iif lo`: ip rule's `not` inverts the whole match (not (iif lo and fwmark)), which would
+  // send everything else there; the mark is set in prerouting only, so the router's own traffic never has it.
+  if (express) plan.rules.push({ priority: RULE_PRIO_EXPRESS, fwmark: { mark: EXPRESS_MARK, mask: FWMARK_MASK }, table: TABLE_EXPRESS });
   plan.rules.push({ priority: RULE_PRIO_LAN, notIifLo: true, table: TABLE_BOND });
 
   plan.nft = renderNft({
     clamp: [{ dev: ROUTER_BOND, mss: bondMtu - 40 }],
     masqueradeOut: config.globals.nat ? [ROUTER_BOND] : [],
+    // Same source as through the bond: a connection may start by express and go on in the bond.
+    snat: config.globals.nat ? [{ dev: `${routerExpress('')}*`, to: site.bondRouter }] : [],
     masqueradeSources: [], out: '', isolate: [],
     guard: routerGuard(site.subnet),
+    expressBytes: express ? config.globals.express_bytes : 0,
   });
   return plan;
+}
+
+/**
+ * A link's express tunnel: an L3 GRE inside its WireGuard tunnel, always there at both ends so
+ * either may start sending on it. It carries the link's tunnel address too: the kernel's reverse
+ * path filter, even loose (Debian's default), drops what arrives on an interface without one.
+ */
+export function addExpress(plan: Plan, name: string, local: string, remote: string, wgMtu: number): string {
+  plan.links.push({ name, kind: 'gre', mtu: wgMtu - GRE_OVERHEAD, master: null, gre: { local, remote, key: EXPRESS_KEY } });
+  plan.addrs.push({ dev: name, local, prefixlen: 32 });
+  return name;
 }
 
 export function bondOpts(mode: Config['globals']['mode']) {

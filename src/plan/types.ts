@@ -16,6 +16,8 @@ export interface LinkSteering {
   shape_kbit: number;
   /** Round trip of a flow through the bond, ms (sizes the shaper's AQM); 0 = unknown. */
   rtt_ms: number;
+  /** This end sends its express traffic (small non-TCP packets) over this link; at most one per site. */
+  express: boolean;
 }
 
 /** Steering for every link, keyed by steerKey(); missing links get DEFAULT_STEERING. */
@@ -25,7 +27,7 @@ export interface Steering {
   fallback?: boolean;
 }
 
-export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0, rtt_ms: 0 };
+export const DEFAULT_STEERING: LinkSteering = { in_bond: true, paths: 1, extra_delay_ms: 0, shape_kbit: 0, rtt_ms: 0, express: false };
 
 /** Router: the link's name. Concentrator: `<site>/<link>`. */
 export function steerKey(site: string | undefined, link: string): string {
@@ -34,11 +36,13 @@ export function steerKey(site: string | undefined, link: string): string {
 
 export interface LinkSpec {
   name: string;
-  kind: 'wireguard' | 'gretap' | 'bond';
+  kind: 'wireguard' | 'gretap' | 'gre' | 'bond';
   mtu?: number;
   /** Bond this link is enslaved to; null = must not be enslaved. */
   master: string | null;
   gretap?: { local: string; remote: string; key: number };
+  /** L3 GRE (the express tunnel): same endpoints as the gretaps, its own key. */
+  gre?: { local: string; remote: string; key: number };
   bond?: { mode: BondMode; xmit_hash_policy?: 'layer3+4' };
 }
 
@@ -62,7 +66,7 @@ export interface RuleSpec {
   from?: string;
   to?: string;
   fwmark?: { mark: number; mask: number };
-  /** `not iif lo`: forwarded traffic only. */
+  /** `not iif lo`: forwarded traffic only. `not` inverts the whole rule, so only with no other selector. */
   notIifLo?: boolean;
   suppressPrefixlength?: number;
 }
@@ -95,6 +99,8 @@ export interface PlanLink {
   id: number;
   tunnel: string; // WireGuard interface
   gretaps: string[];
+  /** The link's express tunnel (L3 GRE). */
+  express: string;
   in_bond: boolean;
   device?: string;
   gateway?: string;

@@ -14,6 +14,10 @@ export interface LinkStatus {
   gateway?: string;
   tunnel: string; // WireGuard interface name
   in_bond: boolean; // member of this end's transmit set now
+  // This end sends its express traffic (small non-TCP packets: calls, DNS, pings) by this link now,
+  // past the bond: the kernel's express table (5717) routes into the link's express tunnel. False
+  // on every link while none is chosen or express is off (express_bytes 0).
+  express: boolean;
   rtt_ms: number | null;
   jitter_ms: number | null;
   loss_pct: number | null;

@@ -15,6 +15,8 @@ export interface SteerLink {
   shape_kbit: number;
   /** Round trip of a flow through the bond (ms, the slowest carrying link's); 0 = unknown. Sizes the AQM. */
   rtt_ms: number;
+  /** This end's express traffic goes over this link (one per group at most). */
+  express: boolean;
 }
 export type Steering = Record<string, SteerLink>;
 
@@ -30,6 +32,10 @@ export interface SteerInput {
   owd_ms: number | null;
   /** Shape this end's transmit on the link to this (kbit/s); null or 0 = do not shape. */
   shape_kbit?: number | null;
+  /** Round trip through the link's tunnel now (ms, smoothed); null = unknown. Chooses the express link. */
+  rtt_ms?: number | null;
+  /** Links of one group (a concentrator's site) share one express link. */
+  group?: string;
 }
 
 export interface SteerOptions extends PathsOptions, DelayOptions {
@@ -41,6 +47,8 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
   capacityHysteresis?: number;
   /** Delay changes smaller than this (ms) are ignored. Default 5. */
   delayHysteresisMs?: number;
+  /** The express link moves only to one faster by more than this (ms) or a fifth of its RTT, whichever is more. Default 10. */
+  expressHysteresisMs?: number;
 }
 
 /** What the last decision was computed from, to decide whether a new input is only noise. */
@@ -87,17 +95,38 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   }
   const rtt = bondRtt(carrying.map(({ l }) => l.owd_ms!), prev);
   const dh = opts.delayHysteresisMs ?? 5;
+  const express = expressLinks(inputs, opts, prev);
   const steering: Steering = {};
   inputs.forEach((l, i) => {
     const before = prev?.steering[l.name]?.extra_delay_ms;
     const keep = before !== undefined && Math.abs(before - extra[i]!) < dh && !(extra[i] === 0 && before !== 0);
-    steering[l.name] = { in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]!, shape_kbit: Math.max(0, Math.round(l.shape_kbit ?? 0)), rtt_ms: rtt };
+    steering[l.name] = {
+      in_bond: l.in_set, paths: paths[i]!, extra_delay_ms: keep ? before : extra[i]!, shape_kbit: Math.max(0, Math.round(l.shape_kbit ?? 0)), rtt_ms: rtt,
+      express: express.has(l.name),
+    };
   });
   // Unweighted, nothing is remembered: when weighting turns on (the last capacity became known),
   // the gretap counts are computed then, not judged against capacities they never followed.
   const capacities: Record<string, number> = {};
   if (opts.weight !== false) inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
   return { steering, capacities, rtt_ms: rtt };
+}
+
+/**
+ * Per group, the carrying link with the lowest round trip now. The one chosen before stays while it
+ * carries and is not beaten by the hysteresis margin, so RTT noise does not move calls about.
+ */
+function expressLinks(inputs: SteerInput[], opts: SteerOptions, prev?: SteerMemory): Set<string> {
+  const chosen = new Set<string>();
+  const groups = new Map<string, SteerInput[]>();
+  for (const l of inputs) if (l.in_set && l.rtt_ms !== null && l.rtt_ms !== undefined) groups.set(l.group ?? '', [...(groups.get(l.group ?? '') ?? []), l]);
+  for (const links of groups.values()) {
+    const best = links.reduce((a, b) => (b.rtt_ms! < a.rtt_ms! ? b : a));
+    const held = links.find((l) => prev?.steering[l.name]?.express);
+    const margin = held ? Math.max(opts.expressHysteresisMs ?? 10, held.rtt_ms! / 5) : 0;
+    chosen.add(held && held.rtt_ms! - best.rtt_ms! <= margin ? held.name : best.name);
+  }
+  return chosen;
 }
 
 /**
@@ -118,6 +147,6 @@ export function sameSteering(a: Steering, b: Steering): boolean {
   return ka.every((k) => {
     const x = a[k]!;
     const y = b[k];
-    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms && x.shape_kbit === y.shape_kbit && x.rtt_ms === y.rtt_ms;
+    return y !== undefined && x.in_bond === y.in_bond && x.paths === y.paths && x.extra_delay_ms === y.extra_delay_ms && x.shape_kbit === y.shape_kbit && x.rtt_ms === y.rtt_ms && x.express === y.express;
   });
 }

@@ -18,6 +18,7 @@ function link(name: string, over: Partial<LinkStatus>): LinkStatus {
     gateway: '192.0.2.1',
     tunnel: `wb-${name}`,
     in_bond: true,
+    express: false,
     rtt_ms: 42.5,
     jitter_ms: 3.25,
     loss_pct: 0,
@@ -45,7 +46,7 @@ export function fakeStatus(): Status {
     concentrator: { host: 'vps.example.net', reachable: true, since: FAKE_NOW - 7300 },
     fallback: false,
     links: [
-      link('wan', { device: 'eth1', gateway: '192.168.1.1' }),
+      link('wan', { device: 'eth1', gateway: '192.168.1.1', express: true }),
       link('wwan', { device: 'wwan0', gateway: '10.64.64.64', rtt_ms: 68, jitter_ms: 11.5, loss_pct: 1.5, reason: 'loss 1.5% (under 20%)' }),
       link('wan2', {
         status: 'down',
@@ -94,6 +95,7 @@ export class FakeAgentApi implements AgentApi {
     const from = l.status;
     l.status = enabled ? 'up' : 'disabled';
     l.in_bond = enabled;
+    if (!enabled) l.express = false; // the agent moves express off a link it takes out of the bond
     l.reason = enabled ? 'enabled at run time' : 'disabled at run time';
     this.state.bond.members = this.state.links.filter((x) => x.in_bond).map((x) => x.name);
     if (from !== l.status) this.emitLink({ link: name, from, to: l.status, reason: l.reason, rtt_ms: l.rtt_ms, loss_pct: l.loss_pct, time: FAKE_NOW });

@@ -16,6 +16,12 @@ async function states(page: Page): Promise<Record<string, string>> {
   );
 }
 
+/** The links whose row carries the Express badge. */
+async function expressLinks(page: Page): Promise<string[]> {
+  return page.$$eval('#wanbond-links tr[data-link] .wanbond-express', (b) => b.map((x) => x.closest('tr')!.getAttribute('data-link') ?? ''));
+}
+const EXPRESS_TITLE = "Small non-TCP packets (calls, DNS, games) leave by this link, bypassing the bond's delay equalisation";
+
 async function linePoints(page: Page, link: string, series: string): Promise<string> {
   return page.$eval(`#wanbond-chart-${series === 'rtt' ? 'rtt' : 'rate'} polyline[data-link="${link}"][data-series="${series}"]`, (e) => e.getAttribute('points') ?? '');
 }
@@ -42,6 +48,11 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.equal(await page.textContent('#wanbond-concentrator'), 'Reachable');
     assert.match((await page.textContent('#wanbond-members')) ?? '', /lte1, lte2, dsl/);
     assert.match((await page.textContent('tr[data-link="lte2"]')) ?? '', /above failure_latency/);
+    // The one link whose status says express: a badge in its State cell, its tooltip saying what it means.
+    assert.deepEqual(await expressLinks(page), ['dsl']);
+    assert.equal(await page.textContent('tr[data-link="dsl"] .wanbond-express'), 'Express');
+    assert.equal(await page.getAttribute('tr[data-link="dsl"] .wanbond-express', 'title'), EXPRESS_TITLE);
+    assert.equal(await page.getAttribute('tr[data-link="dsl"] .wanbond-express', 'class'), 'label wanbond-express');
     // Each rate beside the link's capacity; a measured one marked as such.
     assert.deepEqual(await page.$$eval('#wanbond-links tr[data-link] .wanbond-capacity', (c) => c.map((x) => `${x.closest('tr')!.getAttribute('data-link')} ${x.textContent} ${x.getAttribute('title')}`)), [
       'lte1 of 40.0 Mbit/s Capacity as configured', 'lte1 of 5.0 Mbit/s Capacity as configured',
@@ -58,6 +69,7 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     assert.match(row, /lost 5 probes in a row/);
     assert.match(row, /100\.0 %/);
     assert.match((await page.textContent('#wanbond-members')) ?? '', /^In the bondlte2, dsl$/);
+    assert.deepEqual(await expressLinks(page), ['dsl'], 'express stays on dsl');
     assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true, 'updated in place, not reloaded');
 
     await page.screenshot({ path: artifactPath('luci-status-1280.png'), fullPage: true });
@@ -95,6 +107,9 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     await page.waitForSelector('tr[data-link="dsl"] [data-state="disabled"]', WAIT);
     assert.deepEqual(rig.agent.setLinkCalls.at(-1), { link: 'dsl', enabled: false });
     assert.match((await page.textContent('tr[data-link="dsl"]')) ?? '', /taken out of the bond/);
+    // Express left dsl with it, for lte2, the only link left carrying (lte1 is cut).
+    await page.waitForSelector('tr[data-link="lte2"] .wanbond-express', WAIT);
+    assert.deepEqual(await expressLinks(page), ['lte2']);
 
     // lte1 is cut and dsl out: lte2 alone carries traffic, so taking it out asks first
     const calls = rig.agent.setLinkCalls.length;
@@ -108,6 +123,7 @@ describe('LuCI status page', { timeout: 180_000 }, () => {
     await page.click('tr[data-link="dsl"] button[data-action="put-back"]', WAIT);
     await page.waitForSelector('tr[data-link="dsl"] [data-state="up"]', WAIT);
     assert.deepEqual(rig.agent.setLinkCalls.at(-1), { link: 'dsl', enabled: true });
+    assert.deepEqual(await expressLinks(page), ['dsl'], 'back on the lowest round trip');
   });
 
   it('shows a read-only user no take-out buttons, and refuses set_link when called anyway', async () => {

@@ -15,7 +15,7 @@ const PREFIX = 'wanbond/testrouter';
 for (const qos of [0, 1] as const) test(`link and bond states (QoS ${qos}): retained, the ubus status shape split in two, and they follow the status`, async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.dispose());
-  const api = new AgentApiDouble(statusWith([linkStatus('lte1'), linkStatus('dsl', { status: 'down', online: false, rtt_ms: null, loss_pct: 100, in_bond: false })]));
+  const api = new AgentApiDouble(statusWith([linkStatus('lte1', { express: true }), linkStatus('dsl', { status: 'down', online: false, rtt_ms: null, loss_pct: 100, in_bond: false })]));
   const h = startMqtt(mqttConfig(broker.url, { ha_discovery: false, qos }), api, { hostname: 'testrouter', log: recordingLogger() });
   t.after(() => h.stop());
   const w = await Watch.open(broker.url, [`${PREFIX}/#`]);
@@ -30,6 +30,8 @@ for (const qos of [0, 1] as const) test(`link and bond states (QoS ${qos}): reta
   assert.equal(kept.get(`${PREFIX}/availability`), 'online');
   // A null measurement stays null (not 0) so consumers can tell "unknown" from "perfect".
   assert.equal(JSON.parse(kept.get(`${PREFIX}/link/dsl/state`)!).rtt_ms, null);
+  // Which link carries express (small non-TCP packets) now, as every LinkStatus field.
+  assert.deepEqual(links.map((l) => JSON.parse(kept.get(`${PREFIX}/link/${l.name}/state`)!).express), [true, false]);
 
   api.current.links[0]!.rtt_ms = 987.5;
   api.current.bond.rx_rate_kbit = 123456;

@@ -166,8 +166,8 @@ describe('wanbond status', () => {
     const header = out.findIndex((l) => l.startsWith('LINK'));
     assert.ok(header > 0);
     const rows = out.slice(header + 1, header + 4);
-    assert.deepEqual(out.slice(header + 4), ['', 'capacity: ~ measured by packet trains']);
-    assert.match(rows[0]!, /^wan\s+up\s+yes\s+wan\s+eth1\s+43ms\s+3\.3ms\s+0\.0%\s+5\.4M\s+880k\s+8\.0M\/~1\.5M\s+1h00m\s+probes ok$/);
+    assert.deepEqual(out.slice(header + 4), ['', 'bond: * express link: small non-TCP packets (calls, DNS, pings) leave by it, bypassing the bond', 'capacity: ~ measured by packet trains']);
+    assert.match(rows[0]!, /^wan\s+up\s+yes\*\s+wan\s+eth1\s+43ms\s+3\.3ms\s+0\.0%\s+5\.4M\s+880k\s+8\.0M\/~1\.5M\s+1h00m\s+probes ok$/);
     assert.match(rows[1]!, /^wwan\s+up\s+yes\s+wwan\s+wwan0\s+68ms\s+12ms\s+1\.5%/);
     assert.match(rows[2]!, /^wan2\s+down\s+no\s+wan2\s+-\s+-\s+-\s+100%\s+0k\s+0k\s+8\.0M\/~1\.5M\s+1m35s\s+netifd: interface down$/);
     assert.deepEqual(err, []);

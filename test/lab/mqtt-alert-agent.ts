@@ -36,7 +36,7 @@ const api: AgentApi = {
       concentrator: { host: '198.51.100.1', reachable: d.members.length > 0, since: 0 },
       fallback: d.fallback,
       links: links.map((l) => ({
-        name: l.name, status: l.status, online: l.online, uptime: 0, offline: 0, tunnel: `wbp${l.key}`, in_bond: l.in_bond,
+        name: l.name, status: l.status, online: l.online, uptime: 0, offline: 0, tunnel: `wbp${l.key}`, in_bond: l.in_bond, express: false,
         rtt_ms: l.rtt_ms, jitter_ms: l.jitter_ms, loss_pct: l.loss_pct, rx_bytes: 0, tx_bytes: 0,
         rx_rate_kbit: l.rx_capacity_kbit, tx_rate_kbit: l.tx_capacity_kbit, since: l.since, reason: l.reason,
         capacity_down_kbit: l.capacity.down_kbit, capacity_down_source: l.capacity.down_source,

@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
-import type { Config, Link } from '../../src/config/types.ts';
-import { planRouter } from '../../src/plan/index.ts';
+import type { Config, Link, Site } from '../../src/config/types.ts';
+import type { KernelState, KRoute } from '../../src/kernel/state.ts';
+import { planConcentrator, planRouter } from '../../src/plan/index.ts';
 import { buildStatus } from '../../src/agent/status.ts';
 import { steerOptions } from '../../src/agent/wire.ts';
 import type { LinkCapacity } from '../../src/status/types.ts';
@@ -39,6 +40,48 @@ test('status: in_bond and bond.members are what the kernel has enslaved, whateve
     startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: (d) => kernel[d] ?? null,
   });
   assert.deepEqual(s2.bond.members, ['lte1', 'lte2']);
+});
+
+const kernelWith = (routes: KRoute[]): KernelState => ({
+  links: [], addrs: [], rules: [], routes, wg: [], qdiscs: [], nftTag: null, nftExists: false, firewall: 'nft', ipt: null, forwarding: true, wgKernel: true,
+});
+
+test('status: express is the link whose tunnel the kernel\'s express table routes into, whatever the plan says', () => {
+  const cfg = config([link(1), link(2), link(3)]);
+  const runtime = Object.fromEntries([1, 2, 3].map((i) => [`lte${i}`, { name: `lte${i}`, up: true, device: `wan${i}`, gateway: `192.168.${i}.1` }]));
+  const plan = planRouter({ config: cfg, runtime, endpoint: '203.0.113.10', steering: { links: { lte1: { express: true } } } }); // wants lte1
+  const express = (routes: KRoute[] | undefined) => buildStatus({
+    config: cfg, plan, state: routes && kernelWith(routes), runtime, adminOff: new Set(), memory: new Map(), health: [],
+    startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: () => null,
+  }).links.map((l) => [l.name, l.express]);
+  const route = (dev: string, over: Partial<KRoute> = {}): KRoute => ({ table: '5717', dst: 'default', dev, proto: '87', ...over });
+  // the kernel still routes express by lte2 (the move has not happened yet)
+  assert.deepEqual(express([route('wbx2'), { table: '5700', dst: 'default', via: '10.213.7.1', dev: 'wbond', proto: '87' }]), [['lte1', false], ['lte2', true], ['lte3', false]]);
+  // not wanbond's (another protocol), not the express table, no device, no route at all, no kernel state yet: none
+  assert.deepEqual(express([route('wbx1', { proto: 'boot' }), route('wbx2', { table: '5701' }), route('', { dev: undefined })]), [['lte1', false], ['lte2', false], ['lte3', false]]);
+  assert.deepEqual(express([]).map(([, x]) => x), [false, false, false]);
+  assert.deepEqual(express(undefined).map(([, x]) => x), [false, false, false]);
+});
+
+test('status: on the concentrator, express per site from the kernel\'s per-prefix routes', () => {
+  const site = (name: string, subnet: string, ids: number[]): Site => ({
+    name, enabled: true, subnet, mode: 'balance-rr', peers: ids.map((id) => ({ id, name: `l${id}`, public_key: KEY(String.fromCharCode(64 + id)) })), lan: [],
+  });
+  const cfg: Config = {
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' }, links: [], health: HEALTH_DEFAULTS, mqtt: MQTT_DEFAULTS,
+    sites: [site('home', '10.213.7.0/24', [1, 2]), site('shop', '10.213.8.0/24', [1])],
+  };
+  const plan = planConcentrator({ config: cfg, publicMtu: 1500 });
+  const routes: KRoute[] = [
+    { table: '5717', dst: '10.213.7.2/32', dev: 'wbd507x2', proto: '87' },
+    { table: '5717', dst: '192.168.7.0/24', dev: 'wbd507x2', proto: '87' },
+    { table: 'main', dst: '10.213.8.0/24', dev: 'wbd508x1', proto: 'kernel' },
+  ];
+  const s = buildStatus({
+    config: cfg, plan, state: kernelWith(routes), runtime: {}, adminOff: new Set(), memory: new Map(), health: [],
+    startedAt: Date.now(), version: 't', hostname: 'h', fallback: false, emit: () => {}, masterOf: () => null,
+  });
+  assert.deepEqual(s.links.map((l) => [l.name, l.express]), [['home/l1', false], ['home/l2', true], ['shop/l1', false]]);
 });
 
 test('steering options: the router weights and equalises (once capacities are known); the concentrator follows its paths', () => {

@@ -40,6 +40,7 @@ const PAIRS: Array<[string, (v: string) => boolean]> = [
   ['port', (v) => schema('concentrator', 'port').safeParse(v).success],
   ['fallbackTimeout', (v) => schema('globals', 'fallback_timeout').safeParse(v).success],
   ['shaping', (v) => schema('globals', 'shaping').safeParse(v).success],
+  ['expressBytes', (v) => schema('globals', 'express_bytes').safeParse(v).success],
   ['mtu', (v) => schema('globals', 'mtu').safeParse(v).success],
   ['mqttInterval', (v) => schema('mqtt', 'interval').safeParse(v).success],
   ['probeInterval', (v) => schema('health', 'interval').safeParse(v).success],

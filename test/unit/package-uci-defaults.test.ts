@@ -13,7 +13,7 @@ import { buildIpk } from '../../scripts/lib/ipk.mjs';
 import { readTarGz } from '../../scripts/lib/tar.mjs';
 import { wanbondIpkSpec } from '../../scripts/lib/wanbond-package.mjs';
 import { HEALTH_PORT } from '../../src/health/probe-socket.ts';
-import { ROUTER_BOND, routerGretap, routerWg } from '../../src/plan/addressing.ts';
+import { ROUTER_BOND, routerExpress, routerGretap, routerWg } from '../../src/plan/addressing.ts';
 
 const SCRIPT = resolve('files/etc/uci-defaults/90-wanbond-firewall');
 const UCI_DOUBLE = resolve('test/doubles/uci-cli');
@@ -118,7 +118,7 @@ test('on fw4\'s default config: a zone wanbond for the bond and its tunnels, the
   const after = doc(r!.firewall!).sections;
   assert.deepEqual(after.slice(0, before.length).map(strip), before, 'what was there is unchanged, in order');
   assert.deepEqual(after.slice(before.length).map(strip), [
-    { type: 'zone', options: { name: 'wanbond', device: ['wbond', 'wbl+', 'wbg+'], input: 'REJECT', output: 'ACCEPT', forward: 'REJECT', mtu_fix: '1' } },
+    { type: 'zone', options: { name: 'wanbond', device: ['wbond', 'wbl+', 'wbg+', 'wbx+'], input: 'REJECT', output: 'ACCEPT', forward: 'REJECT', mtu_fix: '1' } },
     { type: 'rule', options: { name: 'Allow-wanbond-health', src: 'wanbond', proto: 'udp', dest_port: String(HEALTH_PORT), target: 'ACCEPT' } },
     { type: 'rule', options: { name: 'Allow-wanbond-gre', src: 'wanbond', proto: 'gre', target: 'ACCEPT' } },
     { type: 'forwarding', options: { src: 'lan', dest: 'wanbond' } },
@@ -145,6 +145,18 @@ test('a zone the user made for the bond is respected: by name, or any zone with 
   const [b] = runScript(other);
   assert.equal(b!.code, 0);
   assert.equal(b!.firewall, other);
+});
+
+test('upgrade: the zone an older wanbond made (wbond, wbl+, wbg+) gets the express tunnels wbx+, once; nothing else changes', () => {
+  const old = `${FW4_DEFAULT}\nconfig zone\n\toption name 'wanbond'\n\tlist device 'wbond'\n\tlist device 'wbl+'\n\tlist device 'wbg+'\n\toption input 'REJECT'\n`;
+  const [first, second] = runScript(old, 2);
+  assert.equal(first!.code, 0);
+  const zone = doc(first!.firewall!).sections.find((s) => opts(s)['name'] === 'wanbond')!;
+  assert.deepEqual(opts(zone)['device'], ['wbond', 'wbl+', 'wbg+', 'wbx+']);
+  assert.equal(doc(first!.firewall!).sections.length, doc(old).sections.length, 'no section added');
+  assert.deepEqual(first!.delta, [], 'committed');
+  assert.equal(second!.firewall, first!.firewall, 'a second run adds nothing');
+  assert.equal(second!.ubus.length, 1, 'only the run that changed it signalled procd');
 });
 
 test('no lan zone: the zone only; a forwarding lan -> wanbond already there is not doubled', () => {
@@ -183,5 +195,5 @@ test('the zone\'s devices are the names the router\'s planner gives the bond, tu
   const script = readFileSync(SCRIPT, 'utf8');
   const devices = [...script.matchAll(/device='([^']+)'/g)].map((m) => m[1]!);
   const matches = (name: string) => devices.some((d) => (d.endsWith('+') ? name.startsWith(d.slice(0, -1)) : name === d));
-  for (const name of [ROUTER_BOND, routerWg(1), routerWg(8), routerGretap(3, 2)]) assert.ok(matches(name), `${name} in ${devices}`);
+  for (const name of [ROUTER_BOND, routerWg(1), routerWg(8), routerGretap(3, 2), routerExpress(4)]) assert.ok(matches(name), `${name} in ${devices}`);
 });

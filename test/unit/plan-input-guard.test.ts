@@ -124,7 +124,9 @@ test('iptables: one chain in filter jumped to from INPUT; converged means nothin
   const saved = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':WANBOND_ISO - [0:0]', ':WANBOND_IN - [0:0]',
     '-A INPUT -m comment --comment wanbond -j WANBOND_IN', '-A FORWARD -m comment --comment wanbond -j WANBOND_ISO',
     ...fw.ipt.isolate.map((x) => `-A WANBOND_ISO ${x}`), ...fw.ipt.input.map((x) => `-A WANBOND_IN ${x}`), 'COMMIT',
-    '*mangle', ':FORWARD ACCEPT [0:0]', ':WANBOND_MSS - [0:0]', '-A FORWARD -m comment --comment wanbond -j WANBOND_MSS', ...fw.ipt.mss.map((x) => `-A WANBOND_MSS ${x}`), 'COMMIT',
+    '*mangle', ':PREROUTING ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':WANBOND_MSS - [0:0]', ':WANBOND_EXP - [0:0]',
+    '-A FORWARD -m comment --comment wanbond -j WANBOND_MSS', ...fw.ipt.mss.map((x) => `-A WANBOND_MSS ${x}`),
+    '-A PREROUTING -m comment --comment wanbond -j WANBOND_EXP', ...fw.ipt.express.map((x) => `-A WANBOND_EXP ${x}`), 'COMMIT',
     '*nat', ':POSTROUTING ACCEPT [0:0]', ':WANBOND_NAT - [0:0]', '-A POSTROUTING -m comment --comment wanbond -j WANBOND_NAT', ...fw.ipt.nat.map((x) => `-A WANBOND_NAT ${x}`), 'COMMIT', ''].join('\n');
   const have = parseIptSave(saved, 'iptables');
   assert.equal(have.rules.input.length, fw.ipt.input.length);
@@ -132,4 +134,5 @@ test('iptables: one chain in filter jumped to from INPUT; converged means nothin
   const down = iptablesSteps(null, have).map((s) => s.input!).join('');
   assert.match(down, /-D INPUT -m comment --comment wanbond -j WANBOND_IN\n/);
   assert.match(down, /-F WANBOND_IN\n-X WANBOND_IN\n/);
+  assert.match(down, /-D PREROUTING -m comment --comment wanbond -j WANBOND_EXP\n-F WANBOND_EXP\n-X WANBOND_EXP\n/);
 });

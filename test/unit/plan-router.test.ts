@@ -18,10 +18,14 @@ const routerConfig = (over: Partial<Config['globals']> = {}, links: Link[] = [li
 const up = (ids: number[]): Record<string, LinkRuntime> =>
   Object.fromEntries(ids.map((i) => [`lte${i}`, { name: `lte${i}`, up: true, device: `wan${i}`, gateway: `192.168.${i}.1`, mtu: 1500 }]));
 
-test('each link gets its tunnel, /30, fwmark, table and rule; the bond gets all gretaps', () => {
+test('each link gets its tunnel, /30, fwmark, table, rule and express tunnel; the bond gets all gretaps', () => {
   const p = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10' });
-  assert.deepEqual(p.links.map((l) => l.name), ['wbl1', 'wbg1p1', 'wbl2', 'wbg2p1', 'wbl3', 'wbg3p1', 'wbond']);
+  assert.deepEqual(p.links.map((l) => l.name), ['wbl1', 'wbg1p1', 'wbx1', 'wbl2', 'wbg2p1', 'wbx2', 'wbl3', 'wbg3p1', 'wbx3', 'wbond']);
   assert.deepEqual(p.addrs.find((a) => a.dev === 'wbl2'), { dev: 'wbl2', local: '10.213.7.10', prefixlen: 32, peer: '10.213.7.9' });
+  // The express tunnel: L3 GRE between the same tunnel addresses, 28 bytes under WireGuard's MTU.
+  assert.deepEqual(p.links.find((l) => l.name === 'wbx2'), { name: 'wbx2', kind: 'gre', mtu: 1440 - 28, master: null, gre: { local: '10.213.7.10', remote: '10.213.7.9', key: 4096 } });
+  assert.deepEqual(p.addrs.find((a) => a.dev === 'wbx2'), { dev: 'wbx2', local: '10.213.7.10', prefixlen: 32 });
+  assert.deepEqual(p.planLinks.map((l) => l.express), ['wbx1', 'wbx2', 'wbx3']);
   assert.deepEqual(p.routes.find((r) => r.table === 5702), { table: 5702, dst: 'default', dev: 'wan2', via: '192.168.2.1' });
   assert.deepEqual(p.rules.find((r) => r.priority === 962), { priority: 962, fwmark: { mark: 0x57420002, mask: 0xffff00ff }, table: 5702 });
   assert.deepEqual(p.wg.find((w) => w.dev === 'wbl3')?.peers, [{ publicKey: KEY('C'), endpoint: '203.0.113.10:51820', allowedIps: ['10.213.7.13/32'], keepalive: 25 }]);
@@ -52,7 +56,7 @@ test('a link whose interface is down is left out; the bond MTU does not move', (
   rt.lte2 = { name: 'lte2', up: false };
   const p = planRouter({ config: routerConfig(), runtime: rt, endpoint: '203.0.113.10' });
   assert.deepEqual(p.planLinks.map((l) => l.name), ['lte1', 'lte3']);
-  assert.ok(!p.links.some((l) => l.name === 'wbl2' || l.name === 'wbg2p1'));
+  assert.ok(!p.links.some((l) => l.name === 'wbl2' || l.name === 'wbg2p1' || l.name === 'wbx2'));
   assert.ok(!p.rules.some((r) => r.table === 5702));
   assert.equal(p.bonds[0]!.mtu, 1398);
 });
@@ -89,15 +93,16 @@ test('a backup link joins the bond only while no active link is up', () => {
   assert.deepEqual(planRouter({ config: routerConfig({}, links), runtime: rt, endpoint: '203.0.113.10' }).bonds[0]!.members, ['lte2']);
 });
 
-test('LAN rules: bypass first, main without its default for forwarded traffic, then the bond; no NAT when off', () => {
+test('LAN rules: bypass first, main without its default for forwarded traffic, express packets, then the bond; no NAT when off', () => {
   const p = planRouter({ config: routerConfig({ bypass_dst: ['198.51.100.0/24'], bypass_src: ['192.168.1.50/32'], nat: false }), runtime: up([1]), endpoint: '203.0.113.10' });
   assert.deepEqual(p.rules.filter((r) => r.priority !== 961), [
     { priority: 960, to: '198.51.100.0/24', table: 'main' },
     { priority: 960, from: '192.168.1.50/32', table: 'main' },
     { priority: 980, notIifLo: true, table: 'main', suppressPrefixlength: 0 },
-    { priority: 981, notIifLo: true, table: 5700 },
+    { priority: 981, fwmark: { mark: 0x574200ff, mask: 0xffff00ff }, table: 5717 },
+    { priority: 982, notIifLo: true, table: 5700 },
   ]);
-  assert.doesNotMatch(p.nft!.script, /masquerade/);
+  assert.doesNotMatch(p.nft!.script, /masquerade|snat/);
 });
 
 test('disabled or unpaired: nothing at all', () => {
@@ -124,7 +129,7 @@ test('concentrator: one WireGuard port for every site, a bond per site, NAT, iso
     { publicKey: KEY('A'), allowedIps: ['10.213.7.6/32'] }, { publicKey: KEY('B'), allowedIps: ['10.213.7.10/32'] }, { publicKey: KEY('D'), allowedIps: ['10.213.8.6/32'] },
   ] }]);
   assert.equal(siteBond('10.213.8.0/24'), 'wbd508');
-  assert.deepEqual(p.links.map((l) => l.name), ['wb0', 'wbd507g1p1', 'wbd507g2p1', 'wbd507', 'wbd508g1p1', 'wbd508']);
+  assert.deepEqual(p.links.map((l) => l.name), ['wb0', 'wbd507g1p1', 'wbd507x1', 'wbd507g2p1', 'wbd507x2', 'wbd507', 'wbd508g1p1', 'wbd508x1', 'wbd508']);
   assert.deepEqual(p.links.find((l) => l.name === 'wbd508')!.bond, { mode: 'balance-xor', xmit_hash_policy: 'layer3+4' });
   assert.deepEqual(p.addrs.filter((a) => a.dev === 'wb0').map((a) => `${a.local}>${a.peer}`), ['10.213.7.5>10.213.7.6', '10.213.7.9>10.213.7.10', '10.213.8.5>10.213.8.6']);
   assert.deepEqual(p.routes, [{ table: 'main', dst: '192.168.50.0/24', via: '10.213.8.2', dev: 'wbd508' }]);

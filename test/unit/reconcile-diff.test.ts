@@ -1,7 +1,10 @@
 // The differ against what a real kernel reported: test/fixtures/kernel/ was recorded from a
 // router and a concentrator converged in the lab (test/lab/stack-capture.ts regenerates it).
-// One edit by hand: the MTU of wbl3 and wb0 was recorded as wireguard-go's 1420 by a start-up race
+// Edits by hand: the MTU of wbl3 and wb0 was recorded as wireguard-go's 1420 by a start-up race
 // (fixed since: the MTU is set once wireguard-go answers) and is the planned 1440 in the files.
+// The express path came after the recording: its GRE tunnels (wbx<id>, wbd501x<id>) with their
+// addresses, rule 981 (the LAN rule moved to 982) and its iptables rules (the tags with them) were
+// written in as `ip -j -d link` / `ip -j addr` / `iptables-save` print them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -61,12 +64,13 @@ test('a rule found twice (crash between add and record) is deleted once', () => 
   assert.deepEqual(lines(routerPlan(), st), ['ip -4 rule del priority 961 fwmark 0x57420001/0xffff00ff lookup 5701']);
 });
 
-test('a link going down: its rule, route, gretap and tunnel go, nothing else', () => {
+test('a link going down: its rule, route, gretap, express tunnel and tunnel go, nothing else', () => {
   assert.deepEqual(lines(routerPlan({ down: ['wan2'] }), state('router-')), [
     'ip -4 rule del priority 962 fwmark 0x57420002/0xffff00ff lookup 5702',
     'ip -4 route del default via 192.168.102.1 dev eth2 table 5702 proto 87',
     'ip link del wbl2',
     'ip link del wbg2p1',
+    'ip link del wbx2',
   ]);
 });
 
@@ -120,8 +124,9 @@ test('changed firewall rules: chains rebuilt in one transaction per table, jumps
   const steps = diff(routerPlan({ cfg: r.config }), state('router-'), pubs(routerPlan(), state('router-')));
   const restore = steps.filter((s) => s.argv[0] === 'iptables-legacy-restore');
   assert.equal(restore.length, 3);
-  assert.match(restore.map((s) => s.input).join(''), /\*mangle\n:WANBOND_MSS - \[0:0\]\n-A WANBOND_MSS -o wbond .*--set-mss 1260\n-A WANBOND_MSS -i wbond .*--set-mss 1260\nCOMMIT/);
-  assert.ok(!restore.some((s) => /-A FORWARD|-A POSTROUTING|-A INPUT/.test(s.input!)));
+  // The express chain is in mangle too: rebuilt in the same transaction (its tag changed with the MSS).
+  assert.match(restore.map((s) => s.input).join(''), /\*mangle\n:WANBOND_MSS - \[0:0\]\n-A WANBOND_MSS -o wbond .*--set-mss 1260\n-A WANBOND_MSS -i wbond .*--set-mss 1260\n:WANBOND_EXP - \[0:0\]\n-A WANBOND_EXP .*-j CONNMARK .*\n-A WANBOND_EXP .*-j MARK --set-xmark 0x574200ff\/0xffff00ff\nCOMMIT/);
+  assert.ok(!restore.some((s) => /-A FORWARD|-A POSTROUTING|-A INPUT|-A PREROUTING/.test(s.input!)));
   assert.deepEqual(steps.filter((s) => s.argv[0] === 'ip').map(formatStep), ['ip link set wbond mtu 1300']);
 });
 
@@ -129,16 +134,63 @@ test('down: everything wanbond made and nothing else; rules before links, the bo
   const out = teardown(state('router-')).map(formatStep);
   const dels = out.filter((l) => l.startsWith('ip link'));
   assert.equal(dels[0], 'ip link del wbond');
-  assert.deepEqual(dels.slice(1).sort(), ['ip link del wbg1p1', 'ip link del wbg2p1', 'ip link del wbg3p1', 'ip link del wbl1', 'ip link del wbl2', 'ip link del wbl3']);
-  assert.equal(out.filter((l) => l.startsWith('ip -4 rule del')).length, 5);
+  assert.deepEqual(dels.slice(1).sort(), [
+    'ip link del wbg1p1', 'ip link del wbg2p1', 'ip link del wbg3p1', 'ip link del wbl1', 'ip link del wbl2', 'ip link del wbl3',
+    'ip link del wbx1', 'ip link del wbx2', 'ip link del wbx3',
+  ]);
+  assert.equal(out.filter((l) => l.startsWith('ip -4 rule del')).length, 6);
   assert.equal(out.filter((l) => l.startsWith('ip -4 route del')).length, 4);
   const lastIp4 = out.reduce((a, l, i) => (l.startsWith('ip -4') ? i : a), -1);
   assert.ok(out.findIndex((l) => l.startsWith('ip link')) > lastIp4);
   const ipt = out.filter((l) => l.startsWith('iptables-legacy-restore')).join('\n');
   assert.match(ipt, /-D POSTROUTING -m comment --comment wanbond -j WANBOND_NAT\n-F WANBOND_NAT\n-X WANBOND_NAT/);
+  assert.match(ipt, /-D PREROUTING -m comment --comment wanbond -j WANBOND_EXP\n-F WANBOND_EXP\n-X WANBOND_EXP/);
   assert.ok(out.every((l) => !l.startsWith('ip link') || /^ip link del wb/.test(l)), out.join('\n'));
   assert.ok(out.filter((l) => l.startsWith('ip -4 route')).every((l) => l.endsWith(' proto 87')));
   assert.ok(out.filter((l) => l.startsWith('ip -4 rule')).every((l) => /priority 9[6-8]\d /.test(l)));
   const c = teardown(state('conc-')).map(formatStep);
   assert.equal(c.find((l) => l.startsWith('ip link')), 'ip link del wbd501');
+  assert.ok(['wbd501x1', 'wbd501x2', 'wbd501x3'].every((x) => c.includes(`ip link del ${x}`)));
+  assert.ok(c.includes('ip -4 rule del priority 981 fwmark 0x574200ff/0xffff00ff lookup 5717'));
+});
+
+test('express tunnels: read back as gre with their key; a missing one is created with its address, one with another key recreated', () => {
+  const st = state('router-');
+  assert.deepEqual(st.links.find((l) => l.name === 'wbx1'), { name: 'wbx1', kind: 'gre', mtu: 1412, up: true, gre: { local: '10.213.1.6', remote: '10.213.1.5', key: 4096 } });
+  assert.deepEqual(st.links.find((l) => l.name === 'gre0')!.gre, { local: 'any', remote: 'any' }, 'the kernel\'s fallback device: no key, not ours');
+  st.links = st.links.filter((l) => l.name !== 'wbx1');
+  st.addrs = st.addrs.filter((a) => a.dev !== 'wbx1');
+  assert.deepEqual(lines(routerPlan(), st), [
+    'ip link add wbx1 mtu 1412 type gre local 10.213.1.6 remote 10.213.1.5 key 4096',
+    'ip link set wbx1 addrgenmode none',
+    'ip link set wbx1 up',
+    'ip addr add 10.213.1.6/32 dev wbx1',
+  ]);
+  const other = state('router-');
+  other.links.find((l) => l.name === 'wbx2')!.gre!.key = 7;
+  assert.deepEqual(lines(routerPlan(), other), [
+    'ip link del wbx2',
+    'ip link add wbx2 mtu 1412 type gre local 10.213.1.10 remote 10.213.1.9 key 4096',
+    'ip link set wbx2 addrgenmode none',
+    'ip link set wbx2 up',
+    'ip addr add 10.213.1.10/32 dev wbx2',
+  ]);
+  const cst = state('conc-');
+  cst.links.find((l) => l.name === 'wbd501x3')!.gre!.remote = '10.213.1.99';
+  assert.deepEqual(lines(planConcentrator({ config: config('conc.uci'), publicMtu: 1500 }), cst).slice(0, 2), [
+    'ip link del wbd501x3',
+    'ip link add wbd501x3 mtu 1412 type gre local 10.213.1.13 remote 10.213.1.14 key 4096',
+  ]);
+});
+
+test('express route: added for the link steering chose, moved when it changes, gone when none is', () => {
+  const st = state('router-');
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan3: { express: true } } } }), st), ['ip -4 route add default dev wbx3 table 5717 proto 87']);
+  st.routes.push(...parseRoutes('[{"dst":"default","dev":"wbx3","table":"5717","protocol":"87","scope":"link","flags":[]}]'));
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan3: { express: true } } } }), st), []);
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { express: true } } } }), st), [
+    'ip -4 route del default dev wbx3 table 5717 proto 87',
+    'ip -4 route add default dev wbx1 table 5717 proto 87',
+  ]);
+  assert.deepEqual(lines(routerPlan(), st), ['ip -4 route del default dev wbx3 table 5717 proto 87']);
 });

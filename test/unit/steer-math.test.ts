@@ -34,7 +34,7 @@ const hetero = (over: Partial<Record<string, Partial<SteerInput>>> = {}): SteerI
 
 test('steer: weights and equalises; a link leaving the set drops out of the delay target', () => {
   const s = steer(hetero()).steering;
-  const common = { in_bond: true, shape_kbit: 0, rtt_ms: 120 };
+  const common = { in_bond: true, shape_kbit: 0, rtt_ms: 120, express: false }; // no link's RTT known: no express link
   assert.deepEqual(s, { a: { ...common, paths: 4, extra_delay_ms: 53 }, b: { ...common, paths: 2, extra_delay_ms: 36 }, c: { ...common, paths: 1, extra_delay_ms: 0 } });
   const cut = steer(hetero({ c: { in_set: false } })).steering;
   assert.equal(cut.c!.in_bond, false);

@@ -97,8 +97,15 @@ export class RecordedAgent implements AgentApi {
       l.uptime = 0;
     }
     this.state.bond.members = this.state.links.filter((x) => x.in_bond).map((x) => x.name);
+    this.moveExpress();
     this.events.emit('link', { link: l.name, from, to, reason, rtt_ms: l.rtt_ms, loss_pct: l.loss_pct, time: l.since });
     this.events.emit('status', { kind: 'bond', members: this.state.bond.members, reachable: this.state.concentrator.reachable, fallback: this.state.fallback, reason, time: l.since });
+  }
+
+  /** As steering settles: express by the carrying link with the lowest RTT; none while no link carries. */
+  private moveExpress(): void {
+    const best = this.state.links.filter((x) => x.in_bond && x.rtt_ms !== null).sort((a, b) => a.rtt_ms! - b.rtt_ms!)[0];
+    for (const x of this.state.links) x.express = x === best;
   }
 
   private find(name: string): LinkStatus | undefined {

@@ -8,7 +8,7 @@ import type { LinkEvent, LinkStatus, Status } from '../../../src/status/types.ts
 export function linkStatus(name: string, over: Partial<LinkStatus> = {}): LinkStatus {
   return {
     name, status: 'up', online: true, uptime: 120, offline: 0, interface: `wan_${name}`, device: `${name}0`,
-    gateway: '192.0.2.1', tunnel: `wb-${name}`, in_bond: true, rtt_ms: 42.5, jitter_ms: 3.1, loss_pct: 0,
+    gateway: '192.0.2.1', tunnel: `wb-${name}`, in_bond: true, express: false, rtt_ms: 42.5, jitter_ms: 3.1, loss_pct: 0,
     rx_bytes: 1000, tx_bytes: 2000, rx_rate_kbit: 8000, tx_rate_kbit: 1500, since: 1_700_000_000, reason: 'healthy',
     capacity_down_kbit: 10000, capacity_down_source: 'configured', capacity_up_kbit: 2000, capacity_up_source: 'configured',
     gretaps: 1, added_delay_ms: 0, shaped_kbit: 1900,

@@ -118,6 +118,7 @@ return baseclass.extend({
 		var r = whole(v, 0, 100, '%');
 		return (r === true && +v > 0 && +v < 50) ? _('%s %% is too low: 0 (off) or 50..100').format(v) : r;
 	},
+	expressBytes: function(v) { return whole(v, 0, 1280, 'bytes'); },
 	mqttInterval: function(v) { return whole(v, 1, 3600, 's'); },
 	probeInterval: function(v) { return decimal(v, 0.01, 60, 's'); },
 	latency: function(v) { return whole(v, 10, 60000, 'ms'); },

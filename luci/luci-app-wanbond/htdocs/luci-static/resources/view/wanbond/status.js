@@ -37,6 +37,16 @@ function badge(state) {
 	return E('span', { 'class': s.cls, 'data-state': state }, [ s.text ]);
 }
 
+/* The link this end's express traffic leaves by now (the agent reads it from the kernel's routes). */
+function expressBadge(express) {
+	if (!express)
+		return '';
+	return E('span', {
+		'class': 'label wanbond-express',
+		'title': _('Small non-TCP packets (calls, DNS, games) leave by this link, bypassing the bond\'s delay equalisation')
+	}, [ _('Express') ]);
+}
+
 function fmtRate(kbit) {
 	if (kbit == null || isNaN(kbit))
 		return '-';
@@ -266,7 +276,8 @@ return view.extend({
 			]),
 			E('td', { 'class': 'td', 'data-title': _('State') }, [
 				badge(l.status), ' ',
-				E('small', { 'title': l.in_bond ? _('In the bond') : _('Not in the bond') }, [ l.in_bond ? '\u25cf' : '\u25cb' ])
+				E('small', { 'title': l.in_bond ? _('In the bond') : _('Not in the bond') }, [ l.in_bond ? '\u25cf' : '\u25cb' ]),
+				l.express ? ' ' : '', expressBadge(l.express)
 			]),
 			E('td', { 'class': 'td', 'data-title': _('RTT') }, [ fmtMs(l.rtt_ms) ]),
 			E('td', { 'class': 'td', 'data-title': _('Jitter') }, [ fmtMs(l.jitter_ms) ]),
@@ -387,7 +398,8 @@ return view.extend({
 				'.wanbond-legend{flex:1 1 100%}',
 				'.wanbond-legend-item{margin-right:1.2em;white-space:nowrap}',
 				'.wanbond-swatch{display:inline-block;width:.9em;height:.9em;vertical-align:middle;border-radius:2px}',
-				'.wanbond-reason{max-width:22em}'
+				'.wanbond-reason{max-width:22em}',
+				'.label.wanbond-express{background-color:#6259c4;cursor:help}'
 			]),
 			this.noticeBox,
 			E('div', { 'class': 'cbi-section' }, [
