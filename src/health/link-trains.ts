@@ -2,7 +2,10 @@
 // train.ts) through its own tunnel, each direction at its receiving end. The router asks the
 // concentrator for a download train and sends its own upload train, whose result comes back.
 // First five trains a few seconds apart once the link is up, then again every ten minutes while
-// the link is quiet (a train measured under load sees only what the load leaves). The monitor
+// the link is quiet (a train measured under load sees only what the load leaves). First trains
+// that ran under load (the user was downloading as the link came up) count only until trains
+// measured quiet replace them: while fewer than three were, another is taken whenever the link is
+// quiet, ten seconds apart. The monitor
 // starts at most one train a second over all links: trains timed together disturb each other's
 // timing at a busy receiver.
 import type { Logger } from '../log.ts';
@@ -15,6 +18,8 @@ const FIRST_GAP_MS = 3000;
 const FIRST_TRAINS = 5;
 const RETRY_MS = 10_000;
 const REFRESH_MS = 600_000;
+/** Trains measured quiet an estimate needs before it stops re-measuring at RETRY_MS. */
+const MIN_QUIET = 3;
 /** A train still incomplete this long after its first packet is judged on what arrived. */
 const TRAIN_WAIT_MS = 2000;
 /** Concentrator: one train a second per link at most, whatever the peer asks. */
@@ -40,6 +45,8 @@ export class LinkTrains {
   private nextDownAt = 0;
   private nextUpAt = 0;
   private awaitingUp: number | null = null;
+  /** Router: whether its direction was quiet as each train started, by train id. */
+  private startedQuiet = new Map<number, boolean>();
   private answeredAt = -Infinity;
 
   constructor(private readonly link: number, private readonly key: string, private readonly log: Logger) {}
@@ -52,12 +59,14 @@ export class LinkTrains {
   tickRouter(now: number, sock: TrainSocket, o: { up: boolean; wantDown: boolean; wantUp: boolean; quietDown: boolean; quietUp: boolean }): boolean {
     if (!o.up) return false;
     if (o.wantDown && now >= this.nextDownAt && this.due(this.down, now, o.quietDown)) {
+      this.startedQuiet.set(this.nextId, o.quietDown);
       sock.send({ v: 1, t: 'train_req', link: this.link, id: this.nextId++, n: TRAIN_PACKETS, bytes: TRAIN_BYTES });
       this.nextDownAt = now + (this.down.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
       return true;
     }
     if (o.wantUp && now >= this.nextUpAt && this.due(this.up, now, o.quietUp)) {
       this.awaitingUp = this.nextId++;
+      this.startedQuiet.set(this.awaitingUp, o.quietUp);
       sendTrain(sock, this.link, this.awaitingUp);
       this.nextUpAt = now + (this.up.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
       return true;
@@ -66,7 +75,17 @@ export class LinkTrains {
   }
 
   private due(e: TrainEstimate, now: number, quiet: boolean): boolean {
-    return e.count < FIRST_TRAINS || (quiet && now - e.measuredAt >= REFRESH_MS);
+    if (e.count < FIRST_TRAINS) return true;
+    return quiet && now - e.measuredAt >= (e.quietCount < MIN_QUIET ? RETRY_MS : REFRESH_MS);
+  }
+
+  /** Whether the train `id` started quiet (and forget it); unknown ids count as quiet. */
+  private quietAtStart(id: number): boolean {
+    const q = this.startedQuiet.get(id) ?? true;
+    this.startedQuiet.delete(id);
+    // Requests whose trains never came are dropped with the next ones.
+    for (const k of this.startedQuiet.keys()) if (k < id) this.startedQuiet.delete(k);
+    return q;
   }
 
   /** Concentrator: the router asked for a download train. */
@@ -95,21 +114,23 @@ export class LinkTrains {
     return { id: c.id, kbit: trainRate(c.arrivals, c.n) };
   }
 
-  /** Router: a download train measured here. */
-  measuredDown(kbit: number | null, now: number): void {
-    if (kbit) this.record(this.down, 'down', kbit, now);
+  /** Router: the download train `id` measured here. */
+  measuredDown(id: number, kbit: number | null, now: number): void {
+    const quiet = this.quietAtStart(id);
+    if (kbit) this.record(this.down, 'down', kbit, now, quiet);
   }
 
   /** Router: the concentrator's result for our upload train. */
   onResult(id: number, kbit: number, now: number): void {
     if (id !== this.awaitingUp) return;
     this.awaitingUp = null;
-    if (kbit > 0) this.record(this.up, 'up', kbit, now);
+    const quiet = this.quietAtStart(id);
+    if (kbit > 0) this.record(this.up, 'up', kbit, now, quiet);
   }
 
-  private record(e: TrainEstimate, dir: string, kbit: number, now: number): void {
+  private record(e: TrainEstimate, dir: string, kbit: number, now: number, quiet: boolean): void {
     const before = e.value();
-    e.add(kbit, now);
+    e.add(kbit, now, quiet);
     const after = e.value()!;
     if (before === null || Math.abs(after - before) > 0.1 * before || e.count === FIRST_TRAINS) {
       this.log.info(`link ${this.key}: ${dir} capacity ${(after / 1000).toFixed(2)} Mbit/s by packet train (${e.count} measured)`);

@@ -319,7 +319,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
       }
       const train = t.trains.collect(now);
-      if (train && this.o.role === 'router') t.trains.measuredDown(train.kbit, now);
+      if (train && this.o.role === 'router') t.trains.measuredDown(train.id, train.kbit, now);
       else if (train) t.sock.send({ v: 1, t: 'train_res', link: t.spec.id, id: train.id, kbit: train.kbit ?? 0 });
       if (t.sock.ready) {
         t.window.sent(t.seq, now);

@@ -77,13 +77,14 @@ function msPerPacketOutsideBursts(a: TrainArrival[]): number | 'slope' | 'unusab
 
 /** Median of the last few estimates: a train or two disturbed by other traffic does not move it. */
 export class TrainEstimate {
-  private xs: number[] = [];
+  private xs: { kbit: number; quiet: boolean }[] = [];
   /** When the last train was measured (ms), for re-measuring now and then. */
   measuredAt = -Infinity;
   constructor(private readonly keep = 5) {}
 
-  add(kbit: number, now: number): void {
-    this.xs = [...this.xs, kbit].slice(-this.keep);
+  /** `quiet`: the link carried little when the train started (a train under load sees only what the load leaves). */
+  add(kbit: number, now: number, quiet = true): void {
+    this.xs = [...this.xs, { kbit, quiet }].slice(-this.keep);
     this.measuredAt = now;
   }
 
@@ -91,10 +92,16 @@ export class TrainEstimate {
     return this.xs.length;
   }
 
-  /** kbit/s, or null before the first train. */
+  get quietCount(): number {
+    return this.xs.filter((x) => x.quiet).length;
+  }
+
+  /** kbit/s: the median of the trains measured quiet, else of all; null before the first train. */
   value(): number | null {
-    if (!this.xs.length) return null;
-    const s = [...this.xs].sort((a, b) => a - b);
+    const quiet = this.xs.filter((x) => x.quiet);
+    const use = quiet.length ? quiet : this.xs;
+    if (!use.length) return null;
+    const s = use.map((x) => x.kbit).sort((a, b) => a - b);
     return s[Math.floor((s.length - 1) / 2)]!;
   }
 }

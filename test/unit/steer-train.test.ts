@@ -57,6 +57,17 @@ test('train: the estimate is the median of the last three (five by default)', ()
   assert.equal(e.measuredAt, 4);
 });
 
+test('train: trains measured quiet replace those measured under load', () => {
+  const e = new TrainEstimate();
+  e.add(2000, 1, false);
+  e.add(2100, 2, false);
+  e.add(1900, 3, false);
+  assert.equal(e.value(), 2000, 'only loaded trains: their median');
+  e.add(4000, 4, true);
+  assert.equal(e.value(), 4000, 'one quiet train outweighs any number measured under load');
+  assert.equal(e.quietCount, 1);
+});
+
 class FakeSock {
   sent: HealthMessage[] = [];
   send(m: HealthMessage) {
@@ -92,7 +103,7 @@ test('router: five trains each way once the link is up, one at a time, then only
         // The concentrator's train arrives; measured here.
         for (const a of train(2000)) t.onTrain({ v: 1, t: 'train', link: 2, id: m.id, k: a.k, n: 24, pad: PAD }, now + a.at - 1000);
         const got = t.collect(now + 200)!;
-        t.measuredDown(got.kbit, now);
+        t.measuredDown(got.id, got.kbit, now);
       } else if (m.t === 'train' && m.k === 0) {
         t.onResult(m.id, 500, now);
         t.onResult(m.id + 100, 9999, now); // not ours: ignored
@@ -127,4 +138,30 @@ test('concentrator: one train a second per link at most, whatever the router ask
   for (const at of [0, 400, 999, 1000]) t.answer(s, { id: at, n: 8, bytes: 600 }, at);
   assert.deepEqual([...new Set(s.sent.map((m) => (m as TrainMessage).id))], [0, 1000]);
   assert.equal(s.sent.length, 16);
+});
+
+test('router: first trains taken under load are re-measured every 10 s once the link is quiet, until three quiet ones', () => {
+  const t = new LinkTrains(1, 'wan1', silentLogger);
+  const s = new FakeSock();
+  let rate = 2000; // what the busy link leaves a train
+  const run = (now: number, quietDown: boolean) => {
+    const started = t.tickRouter(now, s, { up: true, wantDown: true, wantUp: false, quietDown, quietUp: true });
+    for (const m of s.sent.splice(0)) {
+      if (m.t !== 'train_req') continue;
+      for (const a of train(rate)) t.onTrain({ v: 1, t: 'train', link: 1, id: m.id, k: a.k, n: 24, pad: PAD }, now + a.at - 1000);
+      const got = t.collect(now + 200)!;
+      t.measuredDown(got.id, got.kbit, now);
+    }
+    return started;
+  };
+  for (let now = 0; now < 30_000; now += 1000) run(now, false);
+  assert.equal(t.down.count, 5);
+  assert.ok(Math.abs(t.down.value()! - 2000) < 40, `under load: ${t.down.value()}`);
+  assert.equal(run(31_000, false), false, 'still busy: no train');
+  rate = 4000;
+  const starts: number[] = [];
+  for (let now = 32_000; now < 120_000; now += 1000) if (run(now, true)) starts.push(now);
+  assert.deepEqual(starts, [32_000, 42_000, 52_000], 'every 10 s while quiet, until three quiet trains');
+  assert.ok(Math.abs(t.down.value()! - 4000) < 80, `quiet: ${t.down.value()}`);
+  assert.equal(t.down.quietCount, 3);
 });
