@@ -15,6 +15,7 @@ import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
+import { expressRtts } from './express-rtt.ts';
 import { LinkTrains } from './link-trains.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
@@ -404,6 +405,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       ? (known ? (this.o.steer ?? {}) : { ...this.o.steer, weight: false, equalise: false })
       // The concentrator equalises its delays once the router has sent every link's rate.
       : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) };
+    const xrtt = expressRtts(all.map((t) => ({ metrics: t.metrics, group: siteOf(t.spec.key) })), this.o.health.interval * 1000);
     const mem = steer(
       all.map((t, i) => {
         // Gretap counts follow the router's receive (download) direction: both ends must agree.
@@ -414,7 +416,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const minRtt = t.metrics?.min_rtt_ms ?? null;
         return {
           name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0,
-          rtt_ms: t.metrics?.rtt_ms ?? null, group: siteOf(t.spec.key),
+          rtt_ms: xrtt[i]!, group: siteOf(t.spec.key),
         };
       }),
       opts,
