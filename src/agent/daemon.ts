@@ -16,7 +16,8 @@ import type { KernelState } from '../kernel/state.ts';
 import type { LinkRuntime, Plan, Steering } from '../plan/types.ts';
 import type { LinkEvent, Status } from '../status/types.ts';
 import { VERSION } from '../version.ts';
-import { expressMoves, withExpressRoutes } from './express-move.ts';
+import { expressMoves, withExpressRoutes, withoutExpress } from './express-move.ts';
+import { TABLE_EXPRESS } from '../plan/addressing.ts';
 import { learnLink } from './links.ts';
 import { loadConfig } from './options.ts';
 import { buildStatus, type HealthView, type LinkMemory } from './status.ts';
@@ -107,21 +108,30 @@ export class Daemon implements AgentApi {
   /** Link health decided a new transmit set / weighting. */
   steer(s: Steering): void {
     if (JSON.stringify(s) === JSON.stringify(this.steering)) return;
+    const onlyExpress = JSON.stringify(withoutExpress(s)) === JSON.stringify(withoutExpress(this.steering));
     this.steering = s;
     this.releaseLeaving();
-    void this.moveExpress().finally(() => void this.converge('health steering'));
+    // An express move alone needs no reconcile once its routes moved: reading the whole kernel
+    // state takes processes that stall a small router just as a link fails. The periodic check
+    // still verifies it.
+    void this.moveExpress().then((moved) => (onlyExpress && moved ? undefined : this.converge('health steering')));
   }
 
-  /** Express routes onto the link steering chose now (see express-move.ts). */
-  private async moveExpress(): Promise<void> {
-    if (!this.plan) return;
+  /** Express routes onto the link steering chose now (see express-move.ts); true when they are there. */
+  private async moveExpress(): Promise<boolean> {
+    if (!this.plan) return false;
     const { lines, routes } = expressMoves(this.plan, this.effectiveSteering());
-    if (!lines.length) return;
+    if (!routes.length) return false;
+    if (!lines.length) return true;
     const r = await execa('ip', ['-4', '-batch', '-'], { input: lines.join('\n') + '\n', reject: false, timeout: 5000 }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
-    if (r.exitCode === 0) {
-      this.log.info(`express moved: ${lines.map((l) => l.replace(/ table .*$/, '')).join('; ')}`);
-      if (this.state) this.state = { ...this.state, routes: withExpressRoutes(this.state.routes, routes) };
-    } else this.log.debug(`express routes not moved now (${String(r.stderr).trim()}); the reconcile will`);
+    if (r.exitCode !== 0) {
+      this.log.debug(`express routes not moved now (${String(r.stderr).trim()}); the reconcile will`);
+      return false;
+    }
+    this.log.info(`express moved: ${lines.map((l) => l.replace(/ table .*$/, '')).join('; ')}`);
+    if (this.state) this.state = { ...this.state, routes: withExpressRoutes(this.state.routes, routes) };
+    if (this.plan) this.plan = { ...this.plan, routes: [...this.plan.routes.filter((x) => x.table !== TABLE_EXPRESS), ...routes] };
+    return true;
   }
 
   /**

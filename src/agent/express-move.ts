@@ -43,3 +43,13 @@ export function withExpressRoutes(routes: KRoute[], express: RouteSpec[]): KRout
   const own = (r: KRoute) => r.table === String(TABLE_EXPRESS) && r.proto === String(ROUTE_PROTO);
   return [...routes.filter((r) => !own(r)), ...express.filter((r) => r.table === TABLE_EXPRESS).map((r) => ({ table: String(r.table), dst: r.dst, dev: r.dev, proto: String(ROUTE_PROTO) }))];
 }
+
+/** Steering with the express choice left out: what else a new decision changes. */
+export function withoutExpress(s: Steering): Steering {
+  const links: Steering['links'] = {};
+  for (const [k, v] of Object.entries(s.links)) {
+    const { express: _, ...rest } = v;
+    links[k] = rest;
+  }
+  return { ...s, links };
+}

@@ -6,7 +6,7 @@ import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/conf
 import type { Config, Link } from '../../src/config/types.ts';
 import { planRouter } from '../../src/plan/index.ts';
 import type { Steering } from '../../src/plan/index.ts';
-import { expressMoves, withExpressRoutes } from '../../src/agent/express-move.ts';
+import { expressMoves, withExpressRoutes, withoutExpress } from '../../src/agent/express-move.ts';
 
 const link = (id: number): Link => ({ name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, interface: `wwan${id}` });
 const config: Config = {
@@ -47,4 +47,12 @@ test('status reads the moved routes until the next observe: the express table re
     { table: '5717', dst: '192.0.2.0/24', dev: 'eth9', proto: 'static' },
     { table: '5717', dst: 'default', dev: 'wbx3', proto: '87' },
   ]);
+});
+
+test('a decision that changes only the express link is told apart from one that changes anything else', () => {
+  const a = steering('lte1');
+  const b = steering('lte2');
+  assert.deepEqual(withoutExpress(a), withoutExpress(b));
+  assert.notDeepEqual(withoutExpress(a), withoutExpress(steering('lte2', ['lte3'])));
+  assert.equal(a.links['lte1']!.express, true, 'the input is left as it was');
 });
