@@ -119,6 +119,10 @@ export class Daemon implements AgentApi {
 
   /** Express routes onto the link steering chose now (see express-move.ts); true when they are there. */
   private async moveExpress(): Promise<boolean> {
+    // Not beside a reconcile: it read the routes before, and would undo the move or trip on it.
+    if (this.running) await this.running.catch(() => undefined);
+    // Express off: steering's choice has nothing to move, and needs no reconcile either.
+    if (this.config.globals.express_bytes === 0) return true;
     if (!this.plan) return false;
     const { lines, routes } = expressMoves(this.plan, this.effectiveSteering());
     if (!routes.length) return false;

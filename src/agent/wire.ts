@@ -36,7 +36,7 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
       role: link?.role ?? 'active', enabled: true,
       ...(tx ? { tx_rate_kbit: tx } : {}), ...(rx ? { rx_rate_kbit: rx } : {}),
       ...(txShape ? { tx_shape_kbit: txShape.kbit } : {}), ...(rxShape ? { rx_shape_kbit: rxShape.kbit } : {}),
-      rx_devs: pl.gretaps, express_dev: pl.express,
+      rx_devs: pl.gretaps,
     };
   });
 }

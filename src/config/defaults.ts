@@ -27,7 +27,7 @@ export const GLOBALS_DEFAULTS: Globals = {
   fallback_timeout: 30,
   nat: true,
   shaping: 95,
-  express_bytes: 256,
+  express_bytes: 0,
   bypass_dst: [],
   bypass_src: [],
   listen_port: 51820,

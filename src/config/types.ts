@@ -27,7 +27,7 @@ export interface Globals {
    * Non-TCP packets up to this many bytes (calls, games, DNS, pings) take the express path: the
    * link with the lowest delay, straight through its tunnel, instead of the bond whose delay
    * equalisation holds every packet to the slowest link. Each end decides for what it sends.
-   * 0 = off.
+   * 0 = off (the default: see README, Express path, for what it costs on slow links).
    */
   express_bytes: number;
   /** mwan3-style bypass: destinations / LAN sources that never use the bond. */

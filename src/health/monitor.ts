@@ -16,7 +16,6 @@ import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
 import { expressRtts } from './express-rtt.ts';
-import { ExpressReserve } from './express-reserve.ts';
 import { LinkTrains } from './link-trains.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
@@ -38,8 +37,6 @@ export interface MonitoredLink {
   rx_shape_kbit?: number;
   /** Interfaces whose rx byte counters add up to what arrives on the link. */
   rx_devs: string[];
-  /** The link's express tunnel: what this end sends on it is taken off the link's shaped rate. */
-  express_dev?: string;
 }
 
 /** Assignable to the planner's Steering (src/plan/types.ts). */
@@ -60,7 +57,6 @@ export interface MonitorOptions {
   port?: number;
   steer?: SteerOptions;
   readRxBytes?: (devs: string[]) => number | null;
-  readTxCounters?: (dev: string) => { bytes: number; packets: number } | null;
   /**
    * No steering is emitted for this long after start (ms, default 5000) unless every link has a
    * verdict: a restarted agent must not pull a working bond apart while its first probes are
@@ -100,7 +96,6 @@ interface Tracked {
   seq: number;
   lastOpenTry: number;
   rx: CapacityEstimator;
-  express: ExpressReserve;
   peerCap: { rx_kbit: number; now_kbit: number; paths?: number; rate_kbit?: number; shape_kbit?: number } | null;
   state: LinkState;
   sinceWall: number;
@@ -122,16 +117,6 @@ export function sysfsRxBytes(devs: string[]): number | null {
   return sum;
 }
 
-/** tx bytes and packets of an interface from sysfs; null if it is missing. */
-export function sysfsTxCounters(dev: string): { bytes: number; packets: number } | null {
-  try {
-    const read = (f: string) => Number(readFileSync(`/sys/class/net/${dev}/statistics/${f}`, 'utf8'));
-    return { bytes: read('tx_bytes'), packets: read('tx_packets') };
-  } catch {
-    return null;
-  }
-}
-
 /** Every link silent together is judged only after this long (see silenceIsLinks). */
 const ALL_SILENT_GRACE_MS = 3000;
 
@@ -150,7 +135,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly clock: () => number;
   private readonly log: Logger;
   private readonly readRx: (devs: string[]) => number | null;
-  private readonly readTx: (dev: string) => { bytes: number; packets: number } | null;
   private disabledAtRun = new Set<string>();
   private readonly startedAt: number;
   private lastTick: number | null = null;
@@ -161,7 +145,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     this.clock = o.clock ?? (() => performance.now());
     this.log = o.log ?? silentLogger;
     this.readRx = o.readRxBytes ?? sysfsRxBytes;
-    this.readTx = o.readTxCounters ?? sysfsTxCounters;
     this.fallbackT = new FallbackTracker(o.role === 'router' && o.fallback.enabled, o.fallback.timeout_s * 1000, this.clock());
     this.startedAt = this.clock();
   }
@@ -271,7 +254,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       seq: 0,
       lastOpenTry: -Infinity,
       rx: new CapacityEstimator(),
-      express: new ExpressReserve(),
       peerCap: null,
       state: 'down',
       sinceWall: Math.floor(Date.now() / 1000),
@@ -365,7 +347,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     for (const t of [...order.slice(turn), ...order.slice(0, turn)]) {
       const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
       if (bytes !== null) t.rx.sample(bytes, now);
-      if (t.spec.express_dev) t.express.sample(this.readTx(t.spec.express_dev), now);
       const paths = this.o.role === 'router' ? this.decision.links[t.spec.key]?.paths : undefined;
       const router = this.o.role === 'router';
       const { down, up } = this.capacities(t);
@@ -431,16 +412,16 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const weightCap = router ? caps[i]!.down : (t.spec.tx_rate_kbit ?? null);
         // The concentrator's transmit rates are the router's download rates, sent over.
         const tx = router ? caps[i]!.up : (t.peerCap?.rate_kbit ?? null);
-        const shaped = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
-        const shape = shaped ? shaped - t.express.kbit(now, shaped) : shaped;
+        const shape = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
         const minRtt = t.metrics?.min_rtt_ms ?? null;
         return {
           name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0,
-          rtt_ms: xrtt[i]!, group: siteOf(t.spec.key),
+          rtt_ms: xrtt[i]!.rtt_ms, late: xrtt[i]!.late, group: siteOf(t.spec.key),
         };
       }),
       opts,
       this.memory,
+      now,
     );
     if (!router) {
       // The concentrator runs as many gretaps as the router says it runs.

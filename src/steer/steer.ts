@@ -36,6 +36,8 @@ export interface SteerInput {
   rtt_ms?: number | null;
   /** Links of one group (a concentrator's site) share one express link. */
   group?: string;
+  /** Its round trip is an unanswered probe's wait (a cut or a spike): express leaves it even while dwelling. */
+  late?: boolean;
 }
 
 export interface SteerOptions extends PathsOptions, DelayOptions {
@@ -49,6 +51,8 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
   delayHysteresisMs?: number;
   /** The express link moves only to one faster by more than this (ms) or a fifth of its RTT, whichever is more. Default 10. */
   expressHysteresisMs?: number;
+  /** After a move the express link stays this long (ms) unless it leaves the transmit set. Default 5000. */
+  expressDwellMs?: number;
 }
 
 /** What the last decision was computed from, to decide whether a new input is only noise. */
@@ -57,6 +61,8 @@ export interface SteerMemory {
   capacities: Record<string, number>;
   /** The bond round trip the last decision used (ms; 0 = unknown). */
   rtt_ms?: number;
+  /** Per group, when its express link was last chosen (ms, the caller's clock). */
+  express_at?: Record<string, number>;
 }
 
 function filledCapacities(inputs: SteerInput[]): number[] {
@@ -65,7 +71,8 @@ function filledCapacities(inputs: SteerInput[]): number[] {
   return inputs.map((l) => (l.capacity_kbit !== null && l.capacity_kbit > 0 ? l.capacity_kbit : fill));
 }
 
-export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: SteerMemory): SteerMemory {
+/** `now`: the caller's clock (ms), for the express link's dwell time. */
+export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: SteerMemory, now = 0): SteerMemory {
   const caps = filledCapacities(inputs);
   const capHyst = opts.capacityHysteresis ?? 0.2;
   const sameLinks = prev !== undefined && inputs.every((l) => prev.capacities[l.name] !== undefined) && Object.keys(prev.capacities).length === inputs.length;
@@ -95,7 +102,7 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   }
   const rtt = bondRtt(carrying.map(({ l }) => l.owd_ms!), prev);
   const dh = opts.delayHysteresisMs ?? 5;
-  const express = expressLinks(inputs, opts, prev);
+  const { chosen: express, at: expressAt } = expressLinks(inputs, opts, now, prev);
   const steering: Steering = {};
   inputs.forEach((l, i) => {
     const before = prev?.steering[l.name]?.extra_delay_ms;
@@ -109,24 +116,31 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   // the gretap counts are computed then, not judged against capacities they never followed.
   const capacities: Record<string, number> = {};
   if (opts.weight !== false) inputs.forEach((l, i) => (capacities[l.name] = capsUsed[i]!));
-  return { steering, capacities, rtt_ms: rtt };
+  return { steering, capacities, rtt_ms: rtt, express_at: expressAt };
 }
 
 /**
  * Per group, the carrying link with the lowest round trip now. The one chosen before stays while it
- * carries and is not beaten by the hysteresis margin, so RTT noise does not move calls about.
+ * carries and is not beaten by the hysteresis margin, and for a dwell time after each move unless it
+ * turns late (a busy router's stalls make links look slower by turns): calls are not moved about
+ * by noise, and each move is one `ip` run, not a storm of them.
  */
-function expressLinks(inputs: SteerInput[], opts: SteerOptions, prev?: SteerMemory): Set<string> {
+function expressLinks(inputs: SteerInput[], opts: SteerOptions, now: number, prev?: SteerMemory): { chosen: Set<string>; at: Record<string, number> } {
   const chosen = new Set<string>();
+  const at: Record<string, number> = {};
   const groups = new Map<string, SteerInput[]>();
   for (const l of inputs) if (l.in_set && l.rtt_ms !== null && l.rtt_ms !== undefined) groups.set(l.group ?? '', [...(groups.get(l.group ?? '') ?? []), l]);
-  for (const links of groups.values()) {
+  for (const [g, links] of groups) {
     const best = links.reduce((a, b) => (b.rtt_ms! < a.rtt_ms! ? b : a));
     const held = links.find((l) => prev?.steering[l.name]?.express);
+    const since = prev?.express_at?.[g];
+    const dwelling = held !== undefined && !held.late && since !== undefined && now - since < (opts.expressDwellMs ?? 5000);
     const margin = held ? Math.max(opts.expressHysteresisMs ?? 10, held.rtt_ms! / 5) : 0;
-    chosen.add(held && held.rtt_ms! - best.rtt_ms! <= margin ? held.name : best.name);
+    const pick = held && (dwelling || held.rtt_ms! - best.rtt_ms! <= margin) ? held : best;
+    chosen.add(pick.name);
+    at[g] = pick === held && since !== undefined ? since : now;
   }
-  return chosen;
+  return { chosen, at };
 }
 
 /**

@@ -12,6 +12,7 @@ const FILE = fileURLToPath(import.meta.url);
 if (!inGuest()) {
   labTest(FILE, 'stack express: small non-TCP packets by the fastest link, TCP and big flows in the bond, express moves on a cut', 420);
 } else {
+  const { readFileSync, writeFileSync } = await import('node:fs');
   const { runScenario, log } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
@@ -21,7 +22,9 @@ if (!inGuest()) {
     const lab = await buildTopology(loadProfile('lab/profiles/hetero-3.json'));
     const site = lab.sites[0]!;
     const subnet = '10.213.1.0/24';
-    const cfg = await configureOneSite(lab, `${SCRATCH}/express`, [], true);
+    // Express is off by default; on at both ends here, as a user turns it on.
+    const cfg = await configureOneSite(lab, `${SCRATCH}/express`, ["\toption express_bytes '256'"], true);
+    writeFileSync(cfg.conc, readFileSync(cfg.conc, 'utf8').replace('config globals\n', "config globals\n\toption express_bytes '256'\n"));
     const { concAgent, routerAgent, online, detail } = await runAgents(lab, cfg);
     try {
       check('the agents bring the stack up by themselves', online, detail);

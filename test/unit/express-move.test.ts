@@ -10,7 +10,7 @@ import { expressMoves, withExpressRoutes, withoutExpress } from '../../src/agent
 
 const link = (id: number): Link => ({ name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, interface: `wwan${id}` });
 const config: Config = {
-  globals: { ...GLOBALS_DEFAULTS, enabled: true },
+  globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256 },
   concentrator: { host: '203.0.113.10', port: 51820, public_key: 'C'.repeat(42) + 'A=', site: 'home', subnet: '10.213.7.0/24' },
   links: [link(1), link(2), link(3)], health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
 };

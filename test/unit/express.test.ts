@@ -18,7 +18,7 @@ const greNames = (p: Plan) => p.links.filter((l) => l.kind === 'gre').map((l) =>
 const link = (id: number): Link => ({ name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key` });
 const router = (over: Partial<Config['globals']> = {}, steering?: Steering) => planRouter({
   config: {
-    globals: { ...GLOBALS_DEFAULTS, enabled: true, ...over },
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256, ...over },
     concentrator: { host: '203.0.113.10', port: 51820, public_key: KEY('C'), site: 'home', subnet: '10.213.7.0/24' },
     links: [link(1), link(2), link(3)], health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
   },
@@ -79,7 +79,7 @@ const site = (name: string, subnet: string, ids: number[], extra: Partial<Site> 
 });
 const conc = (over: Partial<Config['globals']> = {}, steering?: Steering) => planConcentrator({
   config: {
-    globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator', ...over }, links: [], health: HEALTH_DEFAULTS, mqtt: MQTT_DEFAULTS,
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256, role: 'concentrator', ...over }, links: [], health: HEALTH_DEFAULTS, mqtt: MQTT_DEFAULTS,
     sites: [
       site('home', '10.213.7.0/24', [1, 2]),
       site('shop', '10.213.8.0/24', [1], { lan: ['192.168.50.0/24'], routed_prefix: '198.51.100.64/28' }),
@@ -174,12 +174,29 @@ test('steer: the held express link stays unless beaten by more than max(10 ms, a
   const noisy = steer(rtts({ a: 25, b: 33 }), {}, first);
   assert.deepEqual(expressOf(noisy), ['b'], 'beaten by 8 ms: held');
   assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 35 }), {}, noisy)), ['b'], 'by exactly the margin: held');
-  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 36 }), {}, noisy)), ['a'], 'by 11 ms: moves');
+  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 36 }), {}, noisy, 10_000)), ['a'], 'by 11 ms: moves');
   // A slow held link: the margin is a fifth of its RTT.
   const slow = steer(rtts({ a: 300, b: 200 }));
   assert.deepEqual(expressOf(steer(rtts({ a: 165, b: 200 }), {}, slow)), ['b'], 'beaten by 35 ms < 40: held');
-  assert.deepEqual(expressOf(steer(rtts({ a: 155, b: 200 }), {}, slow)), ['a'], 'beaten by 45 ms > 40: moves');
-  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 33 }), { expressHysteresisMs: 0 }, first)), ['a'], 'no floor: a fifth of 33 ms < 8 ms');
+  assert.deepEqual(expressOf(steer(rtts({ a: 155, b: 200 }), {}, slow, 10_000)), ['a'], 'beaten by 45 ms > 40: moves');
+  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 33 }), { expressHysteresisMs: 0 }, first, 10_000)), ['a'], 'no floor: a fifth of 33 ms < 8 ms');
+});
+
+test('steer: after a move the express link dwells 5 s whatever the round trips say, unless it leaves the set', () => {
+  const first = steer(rtts({ a: 40, b: 25 }), {}, undefined, 1000);
+  assert.deepEqual(expressOf(first), ['b']);
+  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 300 }), {}, first, 5999)), ['b'], 'late by far, 5 s not over: stays');
+  const moved = steer(rtts({ a: 25, b: 300 }), {}, first, 6000);
+  assert.deepEqual(expressOf(moved), ['a'], 'dwell over: moves');
+  assert.equal(moved.express_at?.[''], 6000);
+  assert.deepEqual(expressOf(steer(rtts({ a: 25, b: 20 }, { a: { in_set: false } }), {}, moved, 6100)), ['b'], 'the held link left the set: moves at once');
+  assert.deepEqual(expressOf(steer(rtts({ a: 300, b: 20 }), { expressDwellMs: 0 }, moved, 6100)), ['b']);
+});
+
+test('steer: a held express link that turns late (a cut, a spike) is left even while dwelling', () => {
+  const first = steer(rtts({ a: 40, b: 25 }), {}, undefined, 1000);
+  assert.deepEqual(expressOf(steer(rtts({ a: 40, b: 300 }, { b: { late: true } }), {}, first, 1100)), ['a']);
+  assert.deepEqual(expressOf(steer(rtts({ a: 40, b: 300 }), {}, first, 1100)), ['b'], 'only slow, not late: dwells');
 });
 
 test('steer: a held express link leaving the set, or its RTT unknown, hands express on at once; that is a change', () => {

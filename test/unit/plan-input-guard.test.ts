@@ -16,7 +16,7 @@ const KEY = (c: string) => c.repeat(42) + 'A=';
 const link = (id: number): Link => ({ name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, device: `wan${id}`, gateway: `192.168.${id}.1` });
 const router = planRouter({
   config: {
-    globals: { ...GLOBALS_DEFAULTS, enabled: true },
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256 },
     concentrator: { host: '203.0.113.10', port: 51820, public_key: KEY('C'), site: 'home', subnet: '10.213.7.0/24' },
     links: [link(1), link(2)], health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
   },
@@ -25,7 +25,7 @@ const router = planRouter({
 });
 const site = (name: string, subnet: string): Site => ({ name, enabled: true, subnet, mode: 'balance-rr', peers: [{ id: 1, name: 'a', public_key: KEY(name[0]!.toUpperCase()) }], lan: [] });
 const concConfig = (sites: Site[]): Config => ({
-  globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' }, links: [], health: HEALTH_DEFAULTS, sites, mqtt: MQTT_DEFAULTS,
+  globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256, role: 'concentrator' }, links: [], health: HEALTH_DEFAULTS, sites, mqtt: MQTT_DEFAULTS,
 });
 const conc = planConcentrator({ config: concConfig([site('home', '10.213.7.0/24'), site('shop', '10.213.8.0/24')]), publicMtu: 1500 });
 

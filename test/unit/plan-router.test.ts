@@ -11,7 +11,7 @@ const link = (id: number, extra: Partial<Link> = {}): Link => ({
   name: `lte${id}`, id, enabled: true, weight: 1, role: 'active', private_key_file: `/k/lte${id}.key`, interface: `wwan${id}`, ...extra,
 });
 const routerConfig = (over: Partial<Config['globals']> = {}, links: Link[] = [link(1), link(2), link(3)]): Config => ({
-  globals: { ...GLOBALS_DEFAULTS, enabled: true, ...over },
+  globals: { ...GLOBALS_DEFAULTS, enabled: true, express_bytes: 256, ...over },
   concentrator: { host: '203.0.113.10', port: 51820, public_key: KEY('C'), site: 'home', subnet: '10.213.7.0/24' },
   links, health: HEALTH_DEFAULTS, sites: [], mqtt: MQTT_DEFAULTS,
 });

@@ -173,8 +173,8 @@ return view.extend({
 		o.validate = check(validate.shaping, true);
 
 		o = s.option(form.Value, 'express_bytes', _('Express path (bytes)'),
-			_('Calls, games, DNS and pings (non-TCP packets up to this size) leave by the link with the lowest delay instead of waiting for the slowest link in the bond. Connections that carry bigger packets, and all TCP, stay in the bond. 0 turns it off.'));
-		o.placeholder = '256';
+			_('Calls, games, DNS and pings (non-TCP packets up to this size) leave by the link with the lowest delay instead of waiting for the slowest link in the bond. Connections that carry bigger packets, and all TCP, stay in the bond. 256 suits calls; 0 (the default) turns it off.'));
+		o.placeholder = '0';
 		o.validate = check(validate.expressBytes, true);
 
 		o = s.option(form.Flag, 'fallback', _('Direct fallback'),
