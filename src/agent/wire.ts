@@ -45,10 +45,13 @@ function monitoredLinks(d: Daemon, plan: Plan): MonitoredLink[] {
  * The router weights (gretaps per link) and equalises delays once every link's capacities are
  * known: configured (`rate_down`, `rate_up`) or measured by packet trains (src/health/monitor.ts
  * decides per decision). The concentrator runs as many gretaps as the router reports, and
- * equalises its delays and shapes its transmit with the rates the router sends it.
+ * equalises its delays and shapes its transmit with the rates the router sends it. With
+ * `express_bytes` 0 no express link is chosen: no steering change for it at all. A reload applies
+ * these.
  */
 export function steerOptions(cfg: Config): SteerOptions {
-  return cfg.globals.role === 'router' ? {} : { weight: false };
+  const express = cfg.globals.express_bytes > 0;
+  return cfg.globals.role === 'router' ? { express } : { weight: false, express };
 }
 
 export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health?: boolean }): Promise<Wired> {
@@ -68,7 +71,7 @@ export async function wireDaemon(d: Daemon, opts: { controlPath?: string; health
       const mon = new HealthMonitor({ role: cfg.globals.role, health: cfg.health, fallback: { enabled: cfg.globals.fallback, timeout_s: cfg.globals.fallback_timeout }, log, steer: steerOptions(cfg) });
       d.onPlan = (plan) => mon.setLinks(monitoredLinks(d, plan));
       if (d.currentPlan) mon.setLinks(monitoredLinks(d, d.currentPlan));
-      d.onConfig = (c) => mon.configure(c.health, { enabled: c.globals.fallback, timeout_s: c.globals.fallback_timeout });
+      d.onConfig = (c) => mon.configure(c.health, { enabled: c.globals.fallback, timeout_s: c.globals.fallback_timeout }, steerOptions(c));
       d.healthStatus = () => mon.status();
       mon.on('steering', (s) => d.steer({ links: s.links, fallback: s.fallback }));
       mon.on('link', (e) => d.events.emit('link', e));

@@ -150,8 +150,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   }
 
   /** New config (thresholds, fallback); links keep their state. */
-  configure(health: Health, fallback: MonitorOptions['fallback']): void {
-    this.o = { ...this.o, health, fallback };
+  configure(health: Health, fallback: MonitorOptions['fallback'], steer?: SteerOptions): void {
+    this.o = { ...this.o, health, fallback, ...(steer ? { steer } : {}) };
     this.fallbackT.configure(this.o.role === 'router' && fallback.enabled, fallback.timeout_s * 1000);
     for (const t of this.links.values()) t.sm.setHealth(health);
   }

@@ -53,6 +53,8 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
   expressHysteresisMs?: number;
   /** After a move the express link stays this long (ms) unless it leaves the transmit set. Default 5000. */
   expressDwellMs?: number;
+  /** Off = no express link is chosen (express_bytes 0). Default on. */
+  express?: boolean;
 }
 
 /** What the last decision was computed from, to decide whether a new input is only noise. */
@@ -129,6 +131,7 @@ function expressLinks(inputs: SteerInput[], opts: SteerOptions, now: number, pre
   const chosen = new Set<string>();
   const at: Record<string, number> = {};
   const groups = new Map<string, SteerInput[]>();
+  if (opts.express === false) return { chosen, at };
   for (const l of inputs) if (l.in_set && l.rtt_ms !== null && l.rtt_ms !== undefined) groups.set(l.group ?? '', [...(groups.get(l.group ?? '') ?? []), l]);
   for (const [g, links] of groups) {
     const best = links.reduce((a, b) => (b.rtt_ms! < a.rtt_ms! ? b : a));

@@ -84,10 +84,12 @@ test('status: on the concentrator, express per site from the kernel\'s per-prefi
   assert.deepEqual(s.links.map((l) => [l.name, l.express]), [['home/l1', false], ['home/l2', true], ['shop/l1', false]]);
 });
 
-test('steering options: the router weights and equalises (once capacities are known); the concentrator follows its paths', () => {
-  assert.deepEqual(steerOptions(config([link(1), link(2)])), {});
+test('steering options: the router weights and equalises (once capacities are known); the concentrator follows its paths; express only where on', () => {
+  assert.deepEqual(steerOptions(config([link(1), link(2)])), { express: false });
   const conc: Config = { ...config([]), globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' } };
-  assert.deepEqual(steerOptions(conc), { weight: false });
+  assert.deepEqual(steerOptions(conc), { weight: false, express: false });
+  const on = config([link(1)]);
+  assert.deepEqual(steerOptions({ ...on, globals: { ...on.globals, express_bytes: 256 } }), { express: true });
 });
 
 test('status: capacities and steering come from link health; without it, from the configured rates', () => {

@@ -211,3 +211,9 @@ test('steer: a held express link leaving the set, or its RTT unknown, hands expr
   // Back: the new holder keeps it until beaten by the margin.
   assert.deepEqual(expressOf(steer(rtts({ 'home/a': 30, 'home/b': 22, 'shop/c': 50 }), {}, left)), ['home/a', 'shop/c']);
 });
+
+test('steer: express off chooses no link, so express makes no steering change', () => {
+  const off = steer(rtts({ a: 40, b: 25 }), { express: false });
+  assert.deepEqual(expressOf(off), []);
+  assert.ok(sameSteering(off.steering, steer(rtts({ a: 20, b: 300 }, { b: { late: true } }), { express: false }, off, 9000).steering));
+});
