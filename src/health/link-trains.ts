@@ -5,9 +5,8 @@
 // the link is quiet (a train measured under load sees only what the load leaves). First trains
 // that ran under load (the user was downloading as the link came up) count only until trains
 // measured quiet replace them: while fewer than three were, another is taken whenever the link is
-// quiet, ten seconds apart. The monitor
-// starts at most one train a second over all links: trains timed together disturb each other's
-// timing at a busy receiver.
+// quiet, ten seconds apart. The monitor starts at most one train a second over all links: trains
+// timed together disturb each other's timing at a busy receiver.
 import type { Logger } from '../log.ts';
 import type { HealthMessage, TrainMessage } from './probe-message.ts';
 import { TrainEstimate, trainRate, trainWireBytes, type TrainArrival } from '../steer/train.ts';

@@ -405,7 +405,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       ? (known ? (this.o.steer ?? {}) : { ...this.o.steer, weight: false, equalise: false })
       // The concentrator equalises its delays once the router has sent every link's rate.
       : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) };
-    const xrtt = expressRtts(all.map((t) => ({ metrics: t.metrics, group: siteOf(t.spec.key) })), this.o.health.interval * 1000);
+    const xrtt = expressRtts(all.map((t) => ({ metrics: t.metrics, group: siteOf(t.spec.key) })), this.o.health.interval * 1000, now);
     const mem = steer(
       all.map((t, i) => {
         // Gretap counts follow the router's receive (download) direction: both ends must agree.

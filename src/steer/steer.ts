@@ -51,7 +51,7 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
   delayHysteresisMs?: number;
   /** The express link moves only to one faster by more than this (ms) or a fifth of its RTT, whichever is more. Default 10. */
   expressHysteresisMs?: number;
-  /** After a move the express link stays this long (ms) unless it leaves the transmit set. Default 5000. */
+  /** After a move the express link stays this long (ms) unless it leaves the transmit set or turns late. Default 5000. */
   expressDwellMs?: number;
   /** Off = no express link is chosen (express_bytes 0). Default on. */
   express?: boolean;
