@@ -2,7 +2,7 @@
 // Pure. Everything wanbond owns (names, rule priorities, route protocol, nft table) that the plan
 // does not want is removed; nothing else is ever touched.
 import { isIPv4 } from 'node:net';
-import { NFT_TABLE, ROUTE_PROTO, RULE_PRIO_MAX, RULE_PRIO_MIN, ipToInt, intToIp } from '../plan/addressing.ts';
+import { NFT_TABLE, ROUTE_PROTO, RULE_PRIO_MAX, RULE_PRIO_MIN, hex, ipToInt, intToIp } from '../plan/addressing.ts';
 import type { AddrSpec, LinkSpec, Plan, RouteSpec, RuleSpec, WgPeerSpec } from '../plan/types.ts';
 import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
@@ -13,7 +13,6 @@ import { iptablesSteps } from './iptables.ts';
 /** Public key of each private key file the plan names (derived by the shell with `wg pubkey`). */
 export type PublicKeys = Record<string, string>;
 
-const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 /** a.b.c.d[/n] -> network/n (host bits cleared), 'default' unchanged. */
 export function normPrefix(p: string): string {
   if (p === 'default' || p === '0.0.0.0/0') return 'default';

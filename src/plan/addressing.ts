@@ -38,6 +38,9 @@ export const MAX_PATHS = 8;
 export const ROUTER_BOND = 'wbond';
 export const CONC_WG = 'wb0';
 
+/** A mark or mask as ip rule, nft and iptables write it (0x-prefixed hex, unsigned). */
+export const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+
 export const linkTable = (id: number) => TABLE_BOND + id;
 export const linkRulePrio = (id: number) => RULE_PRIO_BYPASS + id;
 export const linkMark = (id: number) => FWMARK_BASE + id;

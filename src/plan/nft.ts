@@ -4,7 +4,7 @@
 // rules, kept in the table's comment / each iptables rule's comment) differs.
 import { createHash } from 'node:crypto';
 import { HEALTH_PORT } from '../health/probe-socket.ts';
-import { CONC_WG, EXPRESS_BULK_CTMARK, EXPRESS_MARK, FWMARK_MASK, NFT_TABLE, ROUTER_BOND } from './addressing.ts';
+import { CONC_WG, EXPRESS_BULK_CTMARK, EXPRESS_MARK, FWMARK_MASK, NFT_TABLE, ROUTER_BOND, hex } from './addressing.ts';
 
 /**
  * What wanbond itself listens on or decapsulates must come in through its own tunnels: the
@@ -65,7 +65,6 @@ export const IPT_CHAINS = {
 } as const;
 export type IptRules = Record<keyof typeof IPT_CHAINS, string[]>;
 
-const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 /** nft's `*` suffix wildcard as iptables' `+`. */
 const iptIfname = (n: string) => n.replace(/\*$/, '+');
 
