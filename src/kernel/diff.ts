@@ -7,6 +7,7 @@ import type { AddrSpec, LinkSpec, Plan, RouteSpec, RuleSpec, WgPeerSpec } from '
 import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
+import { classedSteps } from './class-diff.ts';
 import { qdiscSteps } from './qdisc-diff.ts';
 import { iptablesSteps } from './iptables.ts';
 
@@ -203,11 +204,13 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     post.push({ argv: ['ip', 'addr', 'add', local, ...(a.peer ? ['peer', a.peer] : []), 'dev', a.dev], why: `address on ${a.dev}` });
   }
 
-  // --- qdiscs on gretaps (delay equalisation, shaping) ---
+  // --- qdiscs: delay equalisation on gretaps, shapers on tunnels ---
   const wantQ = new Map(plan.qdiscs.map((q) => [q.dev, q] as const));
   for (const l of plan.links) {
-    if (l.kind !== 'gretap') continue;
-    post.push(...qdiscSteps(l.name, wantQ.get(l.name), fresh.has(l.name) ? [] : st.qdiscs.filter((x) => x.dev === l.name)));
+    if (l.kind !== 'gretap' && l.kind !== 'wireguard') continue;
+    const have = fresh.has(l.name) ? [] : st.qdiscs.filter((x) => x.dev === l.name);
+    if (plan.classed?.dev === l.name) post.push(...classedSteps(plan.classed, have, fresh.has(l.name) ? [] : st.classes ?? []));
+    else post.push(...qdiscSteps(l.name, wantQ.get(l.name), have));
   }
 
   // --- routes, rules, nftables ---

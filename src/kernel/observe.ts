@@ -1,8 +1,8 @@
 // Ask the kernel what is there: ip -j, wg show all dump, tc -j, nft. Read-only.
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { NFT_TABLE } from '../plan/addressing.ts';
-import { parseIptSave, parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump } from './state.ts';
+import { NFT_TABLE, OWN_LINK_NAME } from '../plan/addressing.ts';
+import { parseClasses, parseIptSave, parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump, type KClass, type KQdisc } from './state.ts';
 import type { KernelState } from './state.ts';
 
 async function out(argv: string[], ok0 = true): Promise<{ ok: boolean; stdout: string; stderr: string }> {
@@ -64,6 +64,13 @@ async function ipState(): Promise<[string, string, string, string]> {
   ]);
 }
 
+/** The classes of wanbond's devices with an HTB root: the concentrator's wb0 when it shapes, else none (no process). */
+async function htbClasses(qdiscs: KQdisc[]): Promise<KClass[]> {
+  const devs = qdiscs.filter((q) => q.root && q.kind === 'htb' && OWN_LINK_NAME.test(q.dev)).map((q) => q.dev);
+  const lists = await Promise.all(devs.map((dev) => out(['tc', 'class', 'show', 'dev', dev]).then((r) => (r.ok ? parseClasses(dev, r.stdout) : [])).catch(() => [])));
+  return lists.flat();
+}
+
 export async function observe(): Promise<KernelState> {
   const fw = await detectFirewall();
   const [[links, addrs, rules, routes], qdiscs, wg, nft, wgKernel] = await Promise.all([
@@ -75,6 +82,8 @@ export async function observe(): Promise<KernelState> {
       : must([`${fw.bin}-save`]).then((t) => ({ ok: false, stdout: t, stderr: '' })),
     detectWgKernel(),
   ]);
+  const parsedQdiscs = parseQdiscs(qdiscs);
+  const classes = await htbClasses(parsedQdiscs);
   let forwarding = false;
   try {
     forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
@@ -87,7 +96,8 @@ export async function observe(): Promise<KernelState> {
     rules: parseRules(rules),
     // `-d` (the batch) names the type of plain routes; the separate command leaves it out.
     routes: parseRoutes(routes).map(({ type, ...r }) => (type && type !== 'unicast' ? { ...r, type } : r)),
-    qdiscs: parseQdiscs(qdiscs),
+    qdiscs: parsedQdiscs,
+    classes,
     wg: parseWgDump(wg),
     nftExists: nft.ok,
     nftTag: nft.ok ? parseNftTag(nft.stdout) : null,

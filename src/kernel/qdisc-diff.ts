@@ -1,7 +1,8 @@
-// The qdiscs on one gretap's egress: what the plan wants (delay, then shaping with AQM) against
-// what `tc -j qdisc show` reports, as tc steps. Pure. With the same kinds in place, what differs is
-// changed in place (`tc qdisc change`: the packets queued behind the shaper stay); anything else
-// rebuilds the chain.
+// The qdiscs on one device's egress: what the plan wants (a gretap's delay, a router tunnel's
+// shaping with AQM) against what `tc -j qdisc show` reports, as tc steps. Pure. With the same
+// kinds in place, what differs is changed in place (`tc qdisc change`: the packets queued stay);
+// anything else rebuilds the chain.
+import type { ShapeSpec } from '../plan/shaping.ts';
 import type { QdiscSpec } from '../plan/types.ts';
 import type { KQdisc } from './state.ts';
 import type { Step } from './step.ts';
@@ -12,26 +13,28 @@ interface Elem {
   same: (k: KQdisc) => boolean;
 }
 
-/** A tbf's rate is reported rounded: within 1 % (at least 1 kbit/s) is the same. */
 const near = (a: number | undefined, b: number, tol: number) => a !== undefined && Math.abs(a - b) <= tol;
 
+/** fq_codel under a shaper: what it is given, and whether an observed one is the same. */
+export function fqCodel(s: ShapeSpec): { args: string[]; same: (k: KQdisc) => boolean } {
+  return { args: ['fq_codel', 'target', `${s.targetMs}ms`, 'interval', `${s.intervalMs}ms`], same: (k) => near(k.targetMs, s.targetMs, 1) };
+}
+
+/** A rate as tc reports it (rounded): within 1 % (at least 1 kbit/s) is the same. */
+export const sameRate = (have: number | undefined, want: number) => near(have, want, Math.max(1, want / 100));
+
 function wanted(q: QdiscSpec): Elem[] {
-  // netem stays in front of a shaper even at 0 ms: equalisation moves the delay whenever a link
-  // leaves or joins, and a `change` of it keeps the shaper's queue where a rebuild would drop it.
-  const out: Elem[] = [{ kind: 'netem', args: ['netem', 'delay', `${q.delayMs}ms`], same: (k) => (k.delayMs ?? 0) === q.delayMs }];
+  const delayMs = q.delayMs;
+  const out: Elem[] = delayMs === undefined ? [] : [{ kind: 'netem', args: ['netem', 'delay', `${delayMs}ms`], same: (k) => (k.delayMs ?? 0) === delayMs }];
   const s = q.shape;
   if (s) {
     out.push({
       kind: 'tbf',
       // latency only sizes tbf's own fifo, which fq_codel replaces.
       args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'latency', '300ms', 'overhead', String(s.overheadBytes)],
-      same: (k) => near(k.rateKbit, s.rateKbit, Math.max(1, s.rateKbit / 100)) && k.overhead === s.overheadBytes,
+      same: (k) => sameRate(k.rateKbit, s.rateKbit) && k.overhead === s.overheadBytes,
     });
-    out.push({
-      kind: 'fq_codel',
-      args: ['fq_codel', 'target', `${s.targetMs}ms`, 'interval', `${s.intervalMs}ms`],
-      same: (k) => near(k.targetMs, s.targetMs, 1),
-    });
+    out.push({ kind: 'fq_codel', ...fqCodel(s) });
   }
   return out;
 }
@@ -61,7 +64,7 @@ export function qdiscSteps(dev: string, want: QdiscSpec | undefined, have: KQdis
   const kindsMatch = now.length === w.length && w.every((e, i) => now[i]!.kind === e.kind);
   const differ = kindsMatch ? w.map((e, i) => !e.same(now[i]!)) : [];
   if (kindsMatch && differ.every((d) => !d)) return [];
-  const why = [want.delayMs > 0 ? `delay by ${want.delayMs} ms` : '', want.shape ? `shape to ${want.shape.rateKbit} kbit/s` : ''].filter(Boolean).join(', ');
+  const why = [want.delayMs ? `delay by ${want.delayMs} ms` : '', want.shape ? `shape to ${want.shape.rateKbit} kbit/s` : ''].filter(Boolean).join(', ');
   if (kindsMatch) {
     return w.flatMap((e, i) => (differ[i] ? [{ argv: ['tc', 'qdisc', 'change', 'dev', dev, ...at(i), 'handle', `${i + 1}:`, ...e.args], why: `${dev}: ${why}` }] : []));
   }

@@ -42,6 +42,16 @@ export interface KQdisc {
   overhead?: number;
   /** fq_codel */
   targetMs?: number;
+  /** htb: the class unclassified packets take (0: none, they pass unshaped). */
+  htbDefault?: number;
+}
+
+/** One HTB class, as `tc class show` prints it (text: tc has no JSON for classes before 6.x). */
+export interface KClass {
+  dev: string;
+  classid: string;
+  rateKbit: number;
+  overhead: number;
 }
 
 export interface KernelState {
@@ -51,6 +61,8 @@ export interface KernelState {
   routes: KRoute[];
   wg: KWg[];
   qdiscs: KQdisc[];
+  /** HTB classes on wanbond's devices that have an HTB root (the concentrator's shapers). */
+  classes?: KClass[];
   /** Tag in the comment of `table inet wanbond`; null when the table does not exist. */
   nftTag: string | null;
   nftExists: boolean;
@@ -188,8 +200,22 @@ export function parseQdiscs(text: string): KQdisc[] {
     if (q.kind === 'tbf' && typeof o.rate === 'number') out.rateKbit = Math.round((o.rate * 8) / 1000);
     if (q.kind === 'tbf' && typeof o.overhead === 'number') out.overhead = o.overhead;
     if (q.kind === 'fq_codel' && typeof o.target === 'number') out.targetMs = Math.round(o.target / 1000);
+    if (q.kind === 'htb' && typeof o.default === 'string') out.htbDefault = parseInt(o.default, 16);
     return out;
   });
+}
+
+const RATE_UNIT: Record<string, number> = { '': 0.001, K: 1, M: 1000, G: 1_000_000, T: 1_000_000_000 };
+
+/** `tc class show dev DEV`: its HTB classes (`class htb 1:10 root leaf 10: prio 0 rate 950Kbit overhead 82 ceil ...`). */
+export function parseClasses(dev: string, text: string): KClass[] {
+  const out: KClass[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^class htb (\S+) .*?\brate (\d+(?:\.\d+)?)([KMGT]?)bit\b/.exec(line.trim());
+    if (!m) continue;
+    out.push({ dev, classid: m[1]!, rateKbit: Math.round(Number(m[2]) * RATE_UNIT[m[3]!]!), overhead: Number(/\boverhead (\d+)/.exec(line)?.[1] ?? 0) });
+  }
+  return out;
 }
 
 /** `nft list table inet wanbond` (text): the tag in its comment. */

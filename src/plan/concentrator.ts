@@ -2,12 +2,12 @@
 // site a bond over its gretaps, NAT (or a routed prefix) to the outside, sites kept apart.
 import type { Config } from '../config/types.ts';
 import {
-  CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag,
+  CLASS_MINOR_FIRST, CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
-import { addExpress, addGretaps, bondOpts, emptyPlan, steeringFor } from './router.ts';
+import { addExpress, addGretaps, bondOpts, emptyPlan, shapeFor, steeringFor } from './router.ts';
 import { steerKey } from './types.ts';
-import type { Plan, Steering } from './types.ts';
+import type { ClassedShaper, Plan, Steering } from './types.ts';
 
 export interface ConcentratorInputs {
   config: Config;
@@ -35,6 +35,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
   const isolateExpress: string[] = [];
   const express = g.express_bytes > 0;
   const seenTags = new Map<string, string>();
+  const classes: ClassedShaper['classes'] = [];
   for (const site of config.sites) {
     if (!site.enabled) continue;
     const tag = siteTag(site.subnet);
@@ -54,7 +55,9 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       const st = steeringFor(inp.steering, key);
       plan.addrs.push({ dev: CONC_WG, local: a.conc, prefixlen: 32, peer: a.router });
       wg.peers.push({ publicKey: peer.public_key, allowedIps: [`${a.router}/32`] });
-      const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p), { bondMtu });
+      const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p));
+      const shape = shapeFor(st, { bondMtu });
+      if (shape) classes.push({ minor: classes.length + CLASS_MINOR_FIRST, dst: a.router, shape });
       const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
       if (st.express && st.in_bond && !expressDev) expressDev = xdev;
       if (st.in_bond) members.push(peer.name);
@@ -73,10 +76,12 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     isolate.push(bond);
     guarded.push({ subnet: sa.subnet, bond });
   }
+  if (classes.length) plan.classed = { dev: CONC_WG, classes };
   if (express && guarded.length) plan.rules.push({ priority: RULE_PRIO_EXPRESS, fwmark: { mark: EXPRESS_MARK, mask: FWMARK_MASK }, table: TABLE_EXPRESS });
   plan.nft = renderNft({
     clamp, masqueradeOut: [], masqueradeSources: masq, out: g.public_interface, isolate, guard: concentratorGuard(guarded),
     isolateExpress, expressBytes: express && guarded.length ? g.express_bytes : 0,
+    ...(classes.length ? { classify: { dev: CONC_WG, map: classes.map((c) => ({ dst: c.dst, classid: htbClassId(c.minor) })) } } : {}),
   });
   return plan;
 }

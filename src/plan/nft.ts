@@ -53,6 +53,8 @@ export interface NftSpec {
   snat?: { dev: string; to: string }[];
   /** Concentrator: a site's express tunnels forward only to the outside. */
   isolateExpress?: string[];
+  /** Concentrator: the shaper class (HTB on `dev`) of each link, by its router tunnel address. */
+  classify?: { dev: string; map: { dst: string; classid: string }[] };
 }
 
 /** iptables chains wanbond owns, the table they live in and the built-in chain that jumps to them. */
@@ -62,6 +64,7 @@ export const IPT_CHAINS = {
   nat: { table: 'nat', chain: 'WANBOND_NAT', from: 'POSTROUTING' },
   input: { table: 'filter', chain: 'WANBOND_IN', from: 'INPUT' },
   express: { table: 'mangle', chain: 'WANBOND_EXP', from: 'PREROUTING' },
+  classify: { table: 'mangle', chain: 'WANBOND_CLS', from: 'POSTROUTING' },
 } as const;
 export type IptRules = Record<keyof typeof IPT_CHAINS, string[]>;
 
@@ -95,7 +98,9 @@ function renderIpt(spec: NftSpec, tag: string): IptRules {
       `! -i wb+ ! -p tcp -m length --length 0:${b} -m connmark --mark 0x0/${bulk} ${c} -j MARK --set-xmark ${hex(EXPRESS_MARK)}/${hex(FWMARK_MASK)}`,
     ]
     : [];
-  return { mss, isolate, nat, input, express };
+  const k = spec.classify;
+  const classify = k ? k.map.map((m) => `-o ${k.dev} -d ${m.dst}/32 ${c} -j CLASSIFY --set-class ${m.classid}`) : [];
+  return { mss, isolate, nat, input, express, classify };
 }
 
 export interface Firewall {
@@ -130,6 +135,14 @@ export function renderNft(spec: NftSpec): Firewall {
     lines.push('  chain express {', '    type filter hook prerouting priority mangle; policy accept;');
     lines.push(`    ip length > ${spec.expressBytes} update @bulk { ct id }`);
     lines.push(`    iifname != "wb*" meta l4proto != tcp ip length <= ${spec.expressBytes} ct id != @bulk meta mark set meta mark and ${hex(~FWMARK_MASK)} or ${hex(EXPRESS_MARK)}`);
+    lines.push('  }');
+  }
+  if (spec.classify) {
+    // After encapsulation: the gretap's and express tunnel's outer packets, and the probes, to one
+    // link's router address all take that link's class.
+    const k = spec.classify;
+    lines.push('  chain classify {', '    type filter hook postrouting priority mangle; policy accept;');
+    lines.push(`    oifname "${k.dev}" meta priority set ip daddr map { ${k.map.map((m) => `${m.dst} : ${m.classid}`).join(', ')} }`);
     lines.push('  }');
   }
   if (spec.masqueradeOut.length || spec.masqueradeSources.length || spec.snat?.length) {

@@ -8,7 +8,7 @@ import {
   siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
-import { gretapShape, type ShapeContext } from './shaping.ts';
+import { linkShape, type ShapeContext, type ShapeSpec } from './shaping.ts';
 import { DEFAULT_STEERING, steerKey } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
@@ -78,7 +78,9 @@ export function planRouter(inp: RouterInputs): Plan {
     const table = linkTable(l.id);
     plan.routes.push({ table, dst: 'default', dev: rt.device!, ...(rt.gateway ? { via: rt.gateway } : {}) });
     plan.rules.push({ priority: linkRulePrio(l.id), fwmark: { mark: linkMark(l.id), mask: FWMARK_MASK }, table });
-    const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p), { ipv6Endpoint: v6, bondMtu });
+    const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p));
+    const shape = shapeFor(st, { ipv6Endpoint: v6, bondMtu });
+    if (shape) plan.qdiscs.push({ dev: wg, shape });
     const express = addExpress(plan, routerExpress(l.id), a.router, a.conc, mtu.wg);
     if (st.express && inBond && !expressDev) expressDev = express;
     if (inBond) members.push(l.name);
@@ -134,17 +136,25 @@ export function bondOpts(mode: Config['globals']['mode']) {
   return mode === 'balance-xor' ? { mode, xmit_hash_policy: 'layer3+4' as const } : { mode };
 }
 
-/** gretap path k of a link uses GRE key k, so several gretaps can share one tunnel. */
-export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string, ctx: Omit<ShapeContext, 'rttMs'>): string[] {
+/**
+ * gretap path k of a link uses GRE key k, so several gretaps can share one tunnel. A netem for
+ * delay equalisation stays on each, even at 0 ms, while the link is weighted: removing it would
+ * drop the packets it holds, and equalisation moves the delay whenever a link leaves or joins.
+ */
+export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, local: string, remote: string, master: string | null, name: (p: number) => string): string[] {
   const out: string[] = [];
-  const shape = st.shape_kbit > 0 ? gretapShape(st.shape_kbit, st.paths, { ...ctx, rttMs: st.rtt_ms }) : undefined;
   for (let p = 1; p <= st.paths; p++) {
     const n = name(p);
     plan.links.push({ name: n, kind: 'gretap', master, gretap: { local, remote, key: p } });
-    if (st.extra_delay_ms > 0 || shape) plan.qdiscs.push({ dev: n, delayMs: st.extra_delay_ms, ...(shape ? { shape } : {}) });
+    if (st.extra_delay_ms > 0 || st.shape_kbit > 0) plan.qdiscs.push({ dev: n, delayMs: st.extra_delay_ms });
     out.push(n);
   }
   return out;
+}
+
+/** The shaper of a link this end transmits on, from its steering; undefined: not shaped. */
+export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs'>): ShapeSpec | undefined {
+  return st.shape_kbit > 0 ? linkShape(st.shape_kbit, { ...ctx, rttMs: st.rtt_ms }) : undefined;
 }
 
 export function emptyPlan(role: Plan['role']): Plan {

@@ -1,12 +1,15 @@
 // Bounding each link's queue: this end's transmit on a link is shaped just below the link's rate
 // (token bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation,
-// not in the modem's long FIFO. Pure: the tc parameters for one gretap.
+// not in the modem's long FIFO. The shaper sits on the link's WireGuard traffic before it is
+// encrypted, so it holds everything the link carries: the bond's gretaps, the express tunnel and
+// the health probes. fq_codel tells their inner flows apart (the kernel's flow hash looks inside
+// GRE), so a call's small packets pass a download's queue as a sparse flow. Pure: the parameters.
 import { computeMtu, GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
 
 export interface ShapeSpec {
-  /** Token rate of this gretap (kbit/s): the link's shaped rate over its gretaps. */
+  /** Token rate of the link (kbit/s), on the wire. */
   rateKbit: number;
-  /** Bytes each gretap frame grows by before it is on the modem's wire. */
+  /** Bytes each packet grows by between the shaper and the modem's wire. */
   overheadBytes: number;
   /** Token bucket depth (bytes). */
   burstBytes: number;
@@ -25,21 +28,21 @@ export interface ShapeContext {
   ipv6Endpoint?: boolean;
   /** Round trip of a flow through the bond (ms); 0 = unknown. */
   rttMs?: number;
-  /** The bond's MTU: a full gretap frame is this plus the inner Ethernet header. */
+  /** The bond's MTU: a full packet at the shaper is this plus the gretap's 42 bytes. */
   bondMtu?: number;
 }
 
 /**
- * Shaper of one gretap of a link shaped to `linkKbit` over `paths` gretaps (round-robin hands each
- * an equal share). Overhead: outer IP + GRE with key (the gretap's own 42 less the inner Ethernet,
- * which the shaper already counts), WireGuard's framing and padding, the modem's Ethernet.
+ * Shaper of one link shaped to `linkKbit`. It sees the packets WireGuard is about to encrypt (a
+ * full one: the bond MTU plus the gretap's Ethernet, IP and GRE); each grows by WireGuard's
+ * framing and padding and the modem's Ethernet on the way out.
  */
-export function gretapShape(linkKbit: number, paths: number, ctx: ShapeContext = {}): ShapeSpec {
+export function linkShape(linkKbit: number, ctx: ShapeContext = {}): ShapeSpec {
   const rttMs = ctx.rttMs ?? 0;
-  const frameBytes = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + 14;
-  const rateKbit = Math.max(8, Math.round(linkKbit / Math.max(1, paths)));
-  const overheadBytes = GRETAP_OVERHEAD - 14 + (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
-  const packetMs = ((frameBytes + overheadBytes) * 8) / rateKbit;
+  const packetBytes = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + GRETAP_OVERHEAD;
+  const rateKbit = Math.max(8, Math.round(linkKbit));
+  const overheadBytes = (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
+  const packetMs = ((packetBytes + overheadBytes) * 8) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
   // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow
   // keeps a link full after it backs off only with some standing queue: with 5 ms, one download
@@ -50,7 +53,7 @@ export function gretapShape(linkKbit: number, paths: number, ctx: ShapeContext =
   return {
     rateKbit,
     overheadBytes,
-    burstBytes: Math.max(2 * (frameBytes + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
+    burstBytes: Math.max(2 * (packetBytes + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
     targetMs,
     intervalMs: Math.max(100 + targetMs - 5, rttMs + targetMs),
   };

@@ -85,11 +85,24 @@ export interface WgSpec {
   peers: WgPeerSpec[];
 }
 
-/** What wanbond wants on a gretap's egress: delay (netem), then shaping with AQM (tbf + fq_codel). */
+/**
+ * What wanbond wants on one device's egress: a gretap's delay (netem), or a router tunnel's
+ * shaper with AQM (tbf + fq_codel).
+ */
 export interface QdiscSpec {
   dev: string;
-  delayMs: number;
+  delayMs?: number;
   shape?: ShapeSpec;
+}
+
+/**
+ * The concentrator's shapers: its one WireGuard interface carries every link of every site, so
+ * one HTB class per link (fq_codel under each), chosen by the link's router tunnel address
+ * (nftables sets the packet's priority to the class). Other traffic passes unshaped.
+ */
+export interface ClassedShaper {
+  dev: string;
+  classes: { minor: number; dst: string; shape: ShapeSpec }[];
 }
 
 export interface PlanLink {
@@ -115,6 +128,8 @@ export interface Plan {
   rules: RuleSpec[];
   wg: WgSpec[];
   qdiscs: QdiscSpec[];
+  /** Concentrator: per-link shapers on its WireGuard interface. */
+  classed?: ClassedShaper;
   /** wanbond's firewall rules (nft script + the same for iptables); null: none at all. */
   nft: Firewall | null;
   forwarding: boolean;

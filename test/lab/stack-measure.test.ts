@@ -89,7 +89,7 @@ if (!inGuest()) {
         return r.name === l.name && near(r.capacity_down_kbit, now[l.name]?.down) && near(r.capacity_up_kbit, now[l.name]?.up) &&
           r.capacity_down_source === 'measured' && r.capacity_up_source === 'measured' && r.gretaps === paths[i];
       }), `status ${JSON.stringify(reported)}; log ${JSON.stringify(now)}`);
-      check('no shaper without configured rates', !/tbf/.test((await lab.exec('router', ['tc', 'qdisc', 'show'])).stdout + (await lab.exec(CONC.ns, ['tc', 'qdisc', 'show'])).stdout));
+      check('no shaper without configured rates', !/tbf|htb/.test((await lab.exec('router', ['tc', 'qdisc', 'show'])).stdout + (await lab.exec(CONC.ns, ['tc', 'qdisc', 'show'])).stdout));
     } finally {
       await Promise.all([routerAgent.stop(), concAgent.stop()]);
     }

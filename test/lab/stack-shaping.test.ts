@@ -1,8 +1,9 @@
 // Shaping with AQM (issue 4: bounded queues): with each link's rates configured, both ends shape
 // their transmit on every link just below its rate with fq_codel behind the shaper (the router
-// from its own rate_up, the concentrator from the rate_down the router sends it), so a download
-// fills wanbond's short, flow-isolated queues instead of the modems' 150 ms FIFOs. Checked: the
-// qdiscs at both ends, the bond's round-trip time under a saturating download against idle, and,
+// from its own rate_up on the link's tunnel, the concentrator from the rate_down the router sends
+// it in an HTB class per link on wb0), so a download fills wanbond's short, flow-isolated queues
+// instead of the modems' 150 ms FIFOs. Checked: the qdiscs and classes at both ends, that the
+// download went through the classes, the bond's round-trip time under a saturating download against idle, and,
 // after a reload with `shaping 0`, that the shapers go and the same download then does raise it.
 import { fileURLToPath } from 'node:url';
 import { AGENT, allLinksUp, runAgents, bondSlaves, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
@@ -16,8 +17,8 @@ if (!inGuest()) {
   const { runScenario } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
-  const { siteBond, siteGretap, routerGretap } = await import('../../src/plan/addressing.ts');
-  const { parseQdiscs } = await import('../../src/kernel/state.ts');
+  const { CLASS_MINOR_FIRST, CONC_WG, htbClassId, linkAddresses, routerGretap, routerWg, siteBond, siteGretap } = await import('../../src/plan/addressing.ts');
+  const { parseClasses, parseQdiscs } = await import('../../src/kernel/state.ts');
 
   await runScenario(async ({ check, figure }) => {
     const lab = await buildTopology(loadProfile('lab/profiles/hetero-3.json'));
@@ -32,28 +33,47 @@ if (!inGuest()) {
       const settled = await until(async () => (await slaves('router', 'wbond')) >= n && (await slaves(CONC.ns, siteBond(subnet))) >= n && (await allLinksUp(lab)), 90_000, 2000);
       check('every link is up and in both bonds', settled, `router: ${firstLines(routerAgent.output().split('\n').slice(-8).join('\n'), 8)}`);
 
-      /** Per link: the qdisc kinds on its first gretap and the sum of its gretaps' tbf rates. */
-      const shapers = async (ns: string, gretap: (id: number, p: number) => string) => {
-        const q = parseQdiscs((await lab.exec(ns, ['tc', '-j', 'qdisc', 'show'], { reject: false })).stdout);
-        return site.links.map((l) => {
-          const mine = q.filter((x) => new RegExp(`^${gretap(l.index + 1, 1).replace(/1$/, '')}\\d$`).test(x.dev));
-          const first = mine.filter((x) => x.dev === gretap(l.index + 1, 1)).map((x) => x.kind).join('>');
-          return { first, kbit: mine.reduce((a, x) => a + (x.rateKbit ?? 0), 0) };
-        });
+      /**
+       * Per link: the router's shaper on its tunnel (kinds and tbf rate), the concentrator's HTB
+       * class for it on wb0 (rate, bytes sent through it, its leaf's kind), and the qdisc kinds on
+       * the link's first gretap at each end (the delay alone).
+       */
+      const shapers = async () => {
+        const rq = parseQdiscs((await lab.exec('router', ['tc', '-j', 'qdisc', 'show'], { reject: false })).stdout);
+        const cq = parseQdiscs((await lab.exec(CONC.ns, ['tc', '-j', 'qdisc', 'show'], { reject: false })).stdout);
+        const cls = (await lab.exec(CONC.ns, ['tc', '-s', 'class', 'show', 'dev', CONC_WG], { reject: false })).stdout;
+        const classes = parseClasses(CONC_WG, cls);
+        const sent = new Map([...cls.matchAll(/class htb (\S+) [^\n]*\n\s*Sent (\d+) bytes/g)].map((m) => [m[1]!, Number(m[2])]));
+        const kinds = (q: typeof rq, dev: string) => q.filter((x) => x.dev === dev).map((x) => x.kind).join('>');
+        const root = cq.find((x) => x.dev === CONC_WG && x.root);
+        return {
+          direct: Number((JSON.parse((await lab.exec(CONC.ns, ['tc', '-j', '-s', 'qdisc', 'show', 'dev', CONC_WG], { reject: false })).stdout || '[]')[0]?.options?.direct_packets_stat) ?? 0),
+          root: root ? `${root.kind} default ${root.htbDefault}` : 'none',
+          links: site.links.map((l) => {
+            const id = l.index + 1;
+            const a = linkAddresses(subnet, id);
+            const k = classes.find((c) => c.classid === htbClassId(CLASS_MINOR_FIRST + l.index));
+            return {
+              router: kinds(rq, routerWg(id)), routerKbit: rq.find((x) => x.dev === routerWg(id) && x.kind === 'tbf')?.rateKbit ?? 0,
+              conc: k ? `${k.classid}>${cq.find((x) => x.dev === CONC_WG && x.parent === k.classid)?.kind}` : 'none', concKbit: k?.rateKbit ?? 0,
+              concSent: k ? sent.get(k.classid) ?? 0 : 0, dst: a.router,
+              gretaps: `${kinds(rq, routerGretap(id, 1))} | ${kinds(cq, siteGretap(subnet, id, 1))}`,
+            };
+          }),
+        };
       };
       const expect = (dir: 'rate_up_kbit' | 'rate_down_kbit') => site.links.map((l) => l.profile[dir] * 0.95);
-      const near = (got: { kbit: number }[], want: number[]) => got.every((g, i) => Math.abs(g.kbit - want[i]!) <= Math.max(10, want[i]! * 0.02));
-      const router = () => shapers('router', routerGretap);
-      const conc = () => shapers(CONC.ns, (id, p) => siteGretap(subnet, id, p));
-      let r = await router(), c = await conc();
+      const near = (got: number[], want: number[]) => got.every((g, i) => Math.abs(g - want[i]!) <= Math.max(10, want[i]! * 0.02));
+      let sh = await shapers();
       await until(async () => {
-        [r, c] = [await router(), await conc()];
-        return near(r, expect('rate_up_kbit')) && near(c, expect('rate_down_kbit'));
+        sh = await shapers();
+        return near(sh.links.map((x) => x.routerKbit), expect('rate_up_kbit')) && near(sh.links.map((x) => x.concKbit), expect('rate_down_kbit'));
       }, 30_000, 2000);
-      check('the router shapes each link\'s upload to 95 % of its rate_up, netem > tbf > fq_codel on every gretap',
-        near(r, expect('rate_up_kbit')) && r.every((x) => x.first === 'netem>tbf>fq_codel'), JSON.stringify(r));
-      check('the concentrator shapes each link\'s download to 95 % of the rate_down the router sent it',
-        near(c, expect('rate_down_kbit')) && c.every((x) => x.first === 'netem>tbf>fq_codel'), JSON.stringify(c));
+      check('the router shapes each link\'s upload to 95 % of its rate_up: tbf > fq_codel on its tunnel',
+        near(sh.links.map((x) => x.routerKbit), expect('rate_up_kbit')) && sh.links.every((x) => x.router === 'tbf>fq_codel'), JSON.stringify(sh));
+      check('the concentrator shapes each link\'s download to 95 % of the rate_down the router sent it: an HTB class per link on wb0, fq_codel under it',
+        sh.root === 'htb default 0' && near(sh.links.map((x) => x.concKbit), expect('rate_down_kbit')) && sh.links.every((x) => x.conc.endsWith('>fq_codel')), JSON.stringify(sh));
+      check('the gretaps keep only the delay (netem) at both ends', sh.links.every((x) => x.gretaps === 'netem | netem'), JSON.stringify(sh));
 
       // Round trips through the bond (LAN client -> internet server), idle and during a download
       // that fills every link (eight flows, measured from 8 s in: fewer, or earlier, and the
@@ -67,18 +87,26 @@ if (!inGuest()) {
         return { ms, kbit: got.bitsPerSecond / 1000 };
       };
       const idle = await rtt();
+      const before = await shapers();
       const shaped = await underLoad();
       figure('rtt_idle_ms', Math.round(idle));
       figure('rtt_download_shaped_ms', Math.round(shaped.ms));
       figure('download_shaped_kbit', Math.round(shaped.kbit));
+      const after = await shapers();
+      // (A few packets pass unclassified while the shaper is set up: the classes come before nft's map.)
+      check('the download went through every link\'s class at the concentrator, none of it unclassified',
+        after.links.every((x, i) => x.concSent - before.links[i]!.concSent > 100_000) && after.direct - before.direct < 10, JSON.stringify({ before, after }));
       check('a saturating download raises the bond\'s round trip by less than 50 ms', shaped.ms - idle < 50,
         `idle ${idle} ms, during the download ${shaped.ms} ms (${Math.round(shaped.kbit)} kbit/s)`);
 
       // The same with shaping off (SIGHUP reloads): the shapers go at both ends, the modems queue.
       writeFileSync(cfg.router, readFileSync(cfg.router, 'utf8').replace('config globals\n', "config globals\n\toption shaping '0'\n"));
       await lab.exec('router', ['pkill', '-HUP', '-f', `run --config ${cfg.router}`], { reject: false });
-      const gone = await until(async () => [...(await router()), ...(await conc())].every((x) => x.kbit === 0), 30_000, 2000);
-      check('shaping 0 (reload): both ends remove their shapers', gone, JSON.stringify({ router: await router(), conc: await conc() }));
+      const gone = await until(async () => {
+        sh = await shapers();
+        return !/htb/.test(sh.root) && sh.links.every((x) => x.routerKbit === 0 && !/tbf|fq_codel/.test(x.router));
+      }, 30_000, 2000);
+      check('shaping 0 (reload): both ends remove their shapers', gone, JSON.stringify(sh));
       const unshaped = await underLoad();
       figure('rtt_download_unshaped_ms', Math.round(unshaped.ms));
       figure('download_unshaped_kbit', Math.round(unshaped.kbit));

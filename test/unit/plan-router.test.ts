@@ -74,15 +74,18 @@ test('steering: out of the bond, several paths with GRE keys, extra delay; fallb
   assert.ok(!p.routes.some((r) => r.table === 5700));
 });
 
-test('shaping: each gretap gets its share of the link\'s shaped rate, with or without extra delay', () => {
+test('shaping: one shaper per link on its tunnel, for all it carries; its gretaps keep only the delay', () => {
   const p = planRouter({
     config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10',
     steering: { links: { lte1: { paths: 2, shape_kbit: 3800 }, lte2: { shape_kbit: 950, extra_delay_ms: 12 } } },
   });
-  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape?.rateKbit]), [['wbg1p1', 0, 1900], ['wbg1p2', 0, 1900], ['wbg2p1', 12, 950]]);
-  assert.equal(p.qdiscs[0]!.shape!.overheadBytes, 110, 'IPv4 endpoint');
+  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape?.rateKbit]), [
+    ['wbg1p1', 0, undefined], ['wbg1p2', 0, undefined], ['wbl1', undefined, 3800], ['wbg2p1', 12, undefined], ['wbl2', undefined, 950],
+  ]);
+  assert.equal(p.qdiscs[2]!.shape!.overheadBytes, 82, 'IPv4 endpoint');
   const v6 = planRouter({ config: routerConfig(), runtime: up([1]), endpoint: '2001:db8::1', steering: { links: { lte1: { shape_kbit: 3800 } } } });
-  assert.equal(v6.qdiscs[0]!.shape!.overheadBytes, 130, 'WireGuard over IPv6 is 20 bytes longer');
+  assert.equal(v6.qdiscs.find((q) => q.dev === 'wbl1')!.shape!.overheadBytes, 102, 'WireGuard over IPv6 is 20 bytes longer');
+  assert.equal(p.classed, undefined, 'the router has one tunnel per link: no classes');
 });
 
 test('a backup link joins the bond only while no active link is up', () => {
@@ -136,4 +139,27 @@ test('concentrator: one WireGuard port for every site, a bond per site, NAT, iso
   assert.match(p.nft!.script, /iifname "wbd507" oifname != "wbd507" oifname "wb\*" drop/);
   assert.match(p.nft!.script, /ip saddr \{ 10\.213\.7\.0\/24, 10\.213\.8\.0\/24, 192\.168\.50\.0\/24 \} oifname != "wb\*" masquerade/);
   assert.deepEqual(linkAddresses('10.213.8.0/24', 16), { conc: '10.213.8.65', router: '10.213.8.66' });
+});
+
+test('concentrator shaping: an HTB class per shaped link on wb0, chosen by nft from the link\'s router address', () => {
+  const cfg: Config = {
+    globals: { ...GLOBALS_DEFAULTS, enabled: true, role: 'concentrator' },
+    links: [], health: HEALTH_DEFAULTS, mqtt: MQTT_DEFAULTS,
+    sites: [
+      { name: 'home', enabled: true, subnet: '10.213.7.0/24', mode: 'balance-rr', peers: [{ id: 1, name: 'lte1', public_key: KEY('A') }, { id: 2, name: 'lte2', public_key: KEY('B') }], lan: [] },
+      { name: 'shop', enabled: true, subnet: '10.213.8.0/24', mode: 'balance-rr', peers: [{ id: 1, name: 'dsl', public_key: KEY('D') }], lan: [] },
+    ],
+  };
+  const p = planConcentrator({ config: cfg, steering: { links: { 'home/lte1': { paths: 2, shape_kbit: 3800, extra_delay_ms: 5 }, 'shop/dsl': { shape_kbit: 950 } } } });
+  assert.deepEqual(p.classed!.classes.map((c) => [c.minor, c.dst, c.shape.rateKbit, c.shape.overheadBytes]), [[0x10, '10.213.7.6', 3800, 82], [0x11, '10.213.8.6', 950, 82]]);
+  assert.equal(p.classed!.dev, 'wb0');
+  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape]), [['wbd507g1p1', 5, undefined], ['wbd507g1p2', 5, undefined], ['wbd508g1p1', 0, undefined]]);
+  assert.match(p.nft!.script, /chain classify \{\n {4}type filter hook postrouting priority mangle; policy accept;\n {4}oifname "wb0" meta priority set ip daddr map \{ 10\.213\.7\.6 : 1:10, 10\.213\.8\.6 : 1:11 \}/);
+  assert.deepEqual(p.nft!.ipt.classify, [
+    '-o wb0 -d 10.213.7.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:10',
+    '-o wb0 -d 10.213.8.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:11',
+  ]);
+  const none = planConcentrator({ config: cfg });
+  assert.equal(none.classed, undefined);
+  assert.doesNotMatch(none.nft!.script, /classify/);
 });

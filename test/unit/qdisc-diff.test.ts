@@ -1,44 +1,69 @@
-// Qdiscs on a gretap: delay, then tbf + fq_codel. The fixture is `tc -j qdisc show` as the lab
-// kernel (6.1) printed it for netem delay 30ms -> tbf 950kbit overhead 110 -> fq_codel target 18ms.
+// Qdiscs on one device: a gretap's delay (netem), a router tunnel's shaper (tbf + fq_codel). The
+// fixtures are `tc -j qdisc show` as the lab kernel (6.1) printed it: shaped-qdisc.json for the
+// chain older wanbond put on each gretap (netem delay 30ms -> tbf 950kbit overhead 110 -> fq_codel
+// target 18ms), link-shapers-qdisc.json for today's shaper on a router tunnel (wbl1) and the
+// concentrator's classes (wb0, see class-diff.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { qdiscSteps } from '../../src/kernel/qdisc-diff.ts';
 import { parseQdiscs } from '../../src/kernel/state.ts';
 import { formatStep } from '../../src/kernel/step.ts';
-import { gretapShape } from '../../src/plan/shaping.ts';
+import { linkShape } from '../../src/plan/shaping.ts';
 
-const have = parseQdiscs(readFileSync(new URL('../fixtures/kernel/shaped-qdisc.json', import.meta.url), 'utf8'));
+const have = [
+  ...parseQdiscs(readFileSync(new URL('../fixtures/kernel/shaped-qdisc.json', import.meta.url), 'utf8')),
+  ...parseQdiscs(readFileSync(new URL('../fixtures/kernel/link-shapers-qdisc.json', import.meta.url), 'utf8')),
+];
 const on = (dev: string) => have.filter((q) => q.dev === dev);
 const lines = (dev: string, want: Parameters<typeof qdiscSteps>[1]) => qdiscSteps(dev, want, on(dev)).map(formatStep);
-const shape = { ...gretapShape(950, 1), targetMs: 18, intervalMs: 113 };
+const shape = { ...linkShape(950), overheadBytes: 110, burstBytes: 3044, targetMs: 18, intervalMs: 113 };
+const tunnelShape = { ...linkShape(950), burstBytes: 3044, targetMs: 18, intervalMs: 113 };
 
 test('tc -j qdisc show: the chain with its rate (bytes/s), delay (s) and target (us) in our units', () => {
   assert.deepEqual(on('wbg1p1').map((q) => [q.kind, q.handle, q.parent ?? 'root', q.delayMs ?? q.rateKbit ?? q.targetMs]), [
     ['netem', '1:', 'root', 30], ['tbf', '2:', '1:1', 950], ['fq_codel', '3:', '2:1', 18],
   ]);
   assert.equal(on('wbg1p1')[1]!.overhead, 110);
+  assert.deepEqual(on('wbl1').map((q) => [q.kind, q.handle, q.parent ?? 'root', q.rateKbit ?? q.targetMs]), [['tbf', '1:', 'root', 950], ['fq_codel', '2:', '1:1', 18]]);
+  assert.equal(on('wb0').find((q) => q.root)!.htbDefault, 0);
 });
 
-test('shaper: overhead counts GRE, WireGuard and the modem frame; slow links get a longer CoDel target', () => {
-  const fast = gretapShape(4000, 4);
-  assert.equal(fast.rateKbit, 1000);
-  assert.equal(fast.overheadBytes, 28 + 60 + 8 + 14);
-  assert.equal(gretapShape(4000, 4, { ipv6Endpoint: true }).overheadBytes, 28 + 80 + 8 + 14);
-  assert.ok(fast.targetMs > 5 && fast.targetMs < 25, String(fast.targetMs));
-  assert.equal(gretapShape(100_000, 1).targetMs, 5);
-  const slow = gretapShape(250, 1);
+test('shaper: a full packet at the tunnel is the bond MTU plus the gretap; it grows by WireGuard and the modem frame', () => {
+  const fast = linkShape(4000);
+  assert.equal(fast.rateKbit, 4000);
+  assert.equal(fast.overheadBytes, 60 + 8 + 14);
+  assert.equal(linkShape(4000, { ipv6Endpoint: true }).overheadBytes, 80 + 8 + 14);
+  assert.ok(fast.targetMs >= 5 && fast.targetMs < 10, String(fast.targetMs));
+  assert.equal(linkShape(100_000).targetMs, 5);
+  const slow = linkShape(250);
   assert.ok(slow.targetMs > 60 && slow.intervalMs === 100 + slow.targetMs - 5);
   assert.ok(slow.burstBytes >= 2 * 1500);
-  const long = gretapShape(4000, 4, { rttMs: 160 });
+  const long = linkShape(4000, { rttMs: 160 });
   assert.equal(long.targetMs, 40, 'a bond with a 160 ms round trip: CoDel keeps a quarter of it');
   assert.equal(long.intervalMs, 160 + 40);
-  // A full frame is the bond's MTU plus the inner Ethernet: a smaller bond (WireGuard over IPv6,
-  // or a configured mtu) has a shorter packet time, so a slow link's CoDel target is shorter too.
-  const small = gretapShape(250, 1, { bondMtu: 1280 });
-  assert.equal(small.burstBytes, 2 * (1280 + 14 + small.overheadBytes));
-  assert.equal(slow.burstBytes, 2 * (1398 + 14 + slow.overheadBytes));
+  // A smaller bond (WireGuard over IPv6, or a configured mtu) has a shorter packet time, so a
+  // slow link's CoDel target is shorter too.
+  const small = linkShape(250, { bondMtu: 1280 });
+  assert.equal(small.burstBytes, 2 * (1280 + 42 + small.overheadBytes));
+  assert.equal(slow.burstBytes, 2 * (1398 + 42 + slow.overheadBytes));
   assert.ok(small.targetMs < slow.targetMs, `${small.targetMs} < ${slow.targetMs}`);
+});
+
+test('a router tunnel: its shaper is left alone, changed in place, built, or removed', () => {
+  assert.deepEqual(lines('wbl1', { dev: 'wbl1', shape: tunnelShape }), []);
+  assert.deepEqual(lines('wbl1', { dev: 'wbl1', shape: { ...tunnelShape, rateKbit: 1900 } }), [
+    'tc qdisc change dev wbl1 root handle 1: tbf rate 1900kbit burst 3044 latency 300ms overhead 82',
+  ]);
+  assert.deepEqual(lines('wbl2', { dev: 'wbl2', shape: tunnelShape }), [
+    'tc qdisc replace dev wbl2 root handle 1: tbf rate 950kbit burst 3044 latency 300ms overhead 82',
+    'tc qdisc replace dev wbl2 parent 1:1 handle 2: fq_codel target 18ms interval 113ms',
+  ]);
+  assert.deepEqual(lines('wbl1', undefined), ['tc qdisc del dev wbl1 root'], 'shaping 0');
+});
+
+test('a gretap shaped by an older wanbond: its chain becomes the delay alone', () => {
+  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30 }), ['tc qdisc del dev wbg1p1 root', 'tc qdisc replace dev wbg1p1 root handle 1: netem delay 30ms']);
 });
 
 test('what is there is left alone', () => {
