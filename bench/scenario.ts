@@ -83,12 +83,21 @@ function reaction(wb: WanbondPlane, victim: string, at: number, until: number): 
   return res;
 }
 
+/** The stream's round trips from 4 s before an event to 4 s after it ended, to see what a figure means. */
+function traceAround(t: VoipTrace, fromMs: number, toMs: number) {
+  const from = Math.max(0, Math.round((fromMs - t.start_ms - 4000) / t.interval_ms));
+  return {
+    at_index: Math.round((fromMs - t.start_ms) / t.interval_ms) - from, interval_ms: t.interval_ms,
+    rtt_ms: t.rtt_ms.slice(from, Math.round((toMs - t.start_ms + 4000) / t.interval_ms)),
+  };
+}
+
 async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, number | boolean>> {
   const victim = 0; // the largest link: losing it hurts most
   const name = lab.links[victim]!.name;
   const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [], callRtt: number[] = [];
   const reactions: Record<string, unknown>[] = [];
-  const traces: unknown[] = [];
+  const traces: unknown[] = [], cutTraces: unknown[] = [];
   const spikesPerPacket: number[] = [];
   let survived = true;
   for (let i = 0; i < reps; i++) {
@@ -109,6 +118,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     callRtt.push(voipMedianRtt(cut.trace, cut.t0 + 2000, cutAt));
     const cr = reaction(wb, name, cutAt, cutAt + 8000);
     reactions.push({ cut: cr });
+    cutTraces.push(traceAround(cut.trace, cutAt, cutAt + 8000));
     log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}`);
     await sleep(3000);
 
@@ -125,10 +135,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     spikesPerPacket.push(spikeRecoveryPerPacket(spike.trace, spikeAt, spikeEnd));
     const sr = reaction(wb, name, spikeAt, spikeEnd);
     reactions.push({ spike: sr });
-    // The stream's round trips from 4 s before the spike to 4 s after it ended, to see what the figure means.
-    const from = Math.round((spikeAt - spike.trace.start_ms - 4000) / spike.trace.interval_ms);
-    traces.push({ spike_at_index: Math.round((spikeAt - spike.trace.start_ms) / spike.trace.interval_ms) - Math.max(0, from), interval_ms: spike.trace.interval_ms,
-      rtt_ms: spike.trace.rtt_ms.slice(Math.max(0, from), Math.round((spikeEnd - spike.trace.start_ms + 4000) / spike.trace.interval_ms)) });
+    traces.push(traceAround(spike.trace, spikeAt, spikeEnd));
     log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s (every packet: ${spikesPerPacket.at(-1)} s); ${JSON.stringify(sr)}`);
     await sleep(3000);
 
@@ -161,6 +168,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   out.runs['flap_moves_per_5'] = flapMoves;
   out.runs['reactions'] = reactions;
   out.runs['spike_traces'] = traces;
+  out.runs['cut_traces'] = cutTraces;
   return {
     cut_max_gap_s: median(gaps),
     cut_tcp_survived: survived,
