@@ -17,6 +17,7 @@ import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
 import { expressRtts } from './express-rtt.ts';
 import { LinkTrains } from './link-trains.ts';
+import { siteOfKey } from '../plan/types.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
 export interface MonitoredLink {
@@ -120,8 +121,6 @@ export function sysfsRxBytes(devs: string[]): number | null {
 /** Every link silent together is judged only after this long (see silenceIsLinks). */
 const ALL_SILENT_GRACE_MS = 3000;
 
-/** The concentrator's steering keys are `<site>/<link>`; the router's have no site. */
-const siteOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : '');
 const round1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 
 export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [SteeringDecision] }> {
@@ -405,7 +404,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       ? (known ? (this.o.steer ?? {}) : { ...this.o.steer, weight: false, equalise: false })
       // The concentrator equalises its delays once the router has sent every link's rate.
       : { ...this.o.steer, equalise: this.o.steer?.equalise !== false && all.every((t) => !!t.peerCap?.rate_kbit) };
-    const xrtt = expressRtts(all.map((t) => ({ metrics: t.metrics, group: siteOf(t.spec.key) })), this.o.health.interval * 1000, now);
+    const xrtt = expressRtts(all.map((t) => ({ metrics: t.metrics, group: siteOfKey(t.spec.key) })), this.o.health.interval * 1000, now);
     const mem = steer(
       all.map((t, i) => {
         // Gretap counts follow the router's receive (download) direction: both ends must agree.
@@ -416,7 +415,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const minRtt = t.metrics?.min_rtt_ms ?? null;
         return {
           name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0,
-          rtt_ms: xrtt[i]!.rtt_ms, late: xrtt[i]!.late, group: siteOf(t.spec.key),
+          rtt_ms: xrtt[i]!.rtt_ms, late: xrtt[i]!.late, group: siteOfKey(t.spec.key),
         };
       }),
       opts,

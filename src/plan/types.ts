@@ -34,6 +34,12 @@ export function steerKey(site: string | undefined, link: string): string {
   return site ? `${site}/${link}` : link;
 }
 
+/** The site of a steerKey(): '' on the router. */
+export function siteOfKey(key: string): string {
+  const slash = key.indexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash);
+}
+
 export interface LinkSpec {
   name: string;
   kind: 'wireguard' | 'gretap' | 'gre' | 'bond';
