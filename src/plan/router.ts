@@ -153,8 +153,8 @@ export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, lo
 }
 
 /** The shaper of a link this end transmits on, from its steering; undefined: not shaped. */
-export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs'>): ShapeSpec | undefined {
-  return st.shape_kbit > 0 ? linkShape(st.shape_kbit, { ...ctx, rttMs: st.rtt_ms }) : undefined;
+export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs' | 'paths'>): ShapeSpec | undefined {
+  return st.shape_kbit > 0 ? linkShape(st.shape_kbit, { ...ctx, rttMs: st.rtt_ms, paths: st.paths }) : undefined;
 }
 
 export function emptyPlan(role: Plan['role']): Plan {

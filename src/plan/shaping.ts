@@ -30,6 +30,8 @@ export interface ShapeContext {
   rttMs?: number;
   /** The bond's MTU: a full packet at the shaper is this plus the gretap's 42 bytes. */
   bondMtu?: number;
+  /** The link's gretaps: fq_codel serves each as a flow of its own (its GRE key is in the flow hash). */
+  paths?: number;
 }
 
 /**
@@ -42,9 +44,13 @@ export function linkShape(linkKbit: number, ctx: ShapeContext = {}): ShapeSpec {
   const packetBytes = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + GRETAP_OVERHEAD;
   const rateKbit = Math.max(8, Math.round(linkKbit));
   const overheadBytes = (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
-  const packetMs = ((packetBytes + overheadBytes) * 8) / rateKbit;
+  // One TCP flow in the bond is a flow per gretap here (fq_codel hashes the GRE key too), each
+  // drained at the link's rate over its gretaps: its packets wait that share's packet time.
+  const packetMs = ((packetBytes + overheadBytes) * 8 * Math.max(1, ctx.paths ?? 1)) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
-  // waits behind one other; 1.5 packet times at least (as sqm-scripts does). And one TCP flow
+  // waits behind one other; 1.5 packet times at least (as sqm-scripts does). Same target as when
+  // each gretap had its own shaper; with the link's own packet time instead, hetero-3's slow
+  // uploads got a third of it and one upload measured 0.60 (0.48-0.69) against 0.65-0.70. And one TCP flow
   // keeps a link full after it backs off only with some standing queue: with 5 ms, one download
   // over equal-3 (40 ms round trip) got 0.74 of the links, with 15-30 ms 0.79-0.81 (lab A/B). A
   // quarter of the bond's round trip: 0.4 of it cost hetero-3's spike figure (2.0 s against

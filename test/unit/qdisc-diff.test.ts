@@ -48,6 +48,11 @@ test('shaper: a full packet at the tunnel is the bond MTU plus the gretap; it gr
   assert.equal(small.burstBytes, 2 * (1280 + 42 + small.overheadBytes));
   assert.equal(slow.burstBytes, 2 * (1398 + 42 + slow.overheadBytes));
   assert.ok(small.targetMs < slow.targetMs, `${small.targetMs} < ${slow.targetMs}`);
+  // Four gretaps: one flow is four in fq_codel, each drained at a quarter of the rate.
+  const four = linkShape(4000, { paths: 4 });
+  assert.equal(four.targetMs, Math.ceil(1.5 * ((1398 + 42 + 82) * 8 * 4) / 4000));
+  assert.equal(four.rateKbit, 4000);
+  assert.equal(four.burstBytes, fast.burstBytes, 'the bucket is the link\'s');
 });
 
 test('a router tunnel: its shaper is left alone, changed in place, built, or removed', () => {
