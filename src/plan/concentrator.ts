@@ -2,7 +2,7 @@
 // site a bond over its gretaps, NAT (or a routed prefix) to the outside, sites kept apart.
 import type { Config } from '../config/types.ts';
 import {
-  CLASS_MINOR_FIRST, CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId,
+  CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId, htbMinor,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
 import { addExpress, addGretaps, bondOpts, emptyPlan, shapeFor, steeringFor } from './router.ts';
@@ -36,7 +36,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
   const express = g.express_bytes > 0;
   const seenTags = new Map<string, string>();
   const classes: ClassedShaper['classes'] = [];
-  for (const site of config.sites) {
+  for (const [siteIndex, site] of config.sites.entries()) {
     if (!site.enabled) continue;
     const tag = siteTag(site.subnet);
     const other = seenTags.get(tag);
@@ -57,7 +57,8 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       wg.peers.push({ publicKey: peer.public_key, allowedIps: [`${a.router}/32`] });
       const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p));
       const shape = shapeFor(st, { bondMtu });
-      if (shape) classes.push({ minor: classes.length + CLASS_MINOR_FIRST, dst: a.router, shape });
+      const minor = htbMinor(siteIndex, peer.id);
+      if (shape && minor <= 0xffff) classes.push({ minor, dst: a.router, shape }); // tc's minors end at 0xffff: site 4095 on
       const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
       if (st.express && st.in_bond && !expressDev) expressDev = xdev;
       if (st.in_bond) members.push(peer.name);

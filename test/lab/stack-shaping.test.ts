@@ -17,7 +17,7 @@ if (!inGuest()) {
   const { runScenario } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
-  const { CLASS_MINOR_FIRST, CONC_WG, htbClassId, linkAddresses, routerGretap, routerWg, siteBond, siteGretap } = await import('../../src/plan/addressing.ts');
+  const { CONC_WG, htbClassId, htbMinor, linkAddresses, routerGretap, routerWg, siteBond, siteGretap } = await import('../../src/plan/addressing.ts');
   const { parseClasses, parseQdiscs } = await import('../../src/kernel/state.ts');
 
   await runScenario(async ({ check, figure }) => {
@@ -52,7 +52,7 @@ if (!inGuest()) {
           links: site.links.map((l) => {
             const id = l.index + 1;
             const a = linkAddresses(subnet, id);
-            const k = classes.find((c) => c.classid === htbClassId(CLASS_MINOR_FIRST + l.index));
+            const k = classes.find((c) => c.classid === htbClassId(htbMinor(0, id)));
             return {
               router: kinds(rq, routerWg(id)), routerKbit: rq.find((x) => x.dev === routerWg(id) && x.kind === 'tbf')?.rateKbit ?? 0,
               conc: k ? `${k.classid}>${cq.find((x) => x.dev === CONC_WG && x.parent === k.classid)?.kind}` : 'none', concKbit: k?.rateKbit ?? 0,

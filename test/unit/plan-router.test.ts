@@ -151,13 +151,13 @@ test('concentrator shaping: an HTB class per shaped link on wb0, chosen by nft f
     ],
   };
   const p = planConcentrator({ config: cfg, steering: { links: { 'home/lte1': { paths: 2, shape_kbit: 3800, extra_delay_ms: 5 }, 'shop/dsl': { shape_kbit: 950 } } } });
-  assert.deepEqual(p.classed!.classes.map((c) => [c.minor, c.dst, c.shape.rateKbit, c.shape.overheadBytes]), [[0x10, '10.213.7.6', 3800, 82], [0x11, '10.213.8.6', 950, 82]]);
+  assert.deepEqual(p.classed!.classes.map((c) => [c.minor, c.dst, c.shape.rateKbit, c.shape.overheadBytes]), [[0x10, '10.213.7.6', 3800, 82], [0x20, '10.213.8.6', 950, 82]]);
   assert.equal(p.classed!.dev, 'wb0');
   assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape]), [['wbd507g1p1', 5, undefined], ['wbd507g1p2', 5, undefined], ['wbd508g1p1', 0, undefined]]);
-  assert.match(p.nft!.script, /chain classify \{\n {4}type filter hook postrouting priority mangle; policy accept;\n {4}oifname "wb0" meta priority set ip daddr map \{ 10\.213\.7\.6 : 1:10, 10\.213\.8\.6 : 1:11 \}/);
+  assert.match(p.nft!.script, /chain classify \{\n {4}type filter hook postrouting priority mangle; policy accept;\n {4}oifname "wb0" meta priority set ip daddr map \{ 10\.213\.7\.6 : 1:10, 10\.213\.8\.6 : 1:20 \}/);
   assert.deepEqual(p.nft!.ipt.classify, [
     '-o wb0 -d 10.213.7.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:10',
-    '-o wb0 -d 10.213.8.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:11',
+    '-o wb0 -d 10.213.8.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:20',
   ]);
   const none = planConcentrator({ config: cfg });
   assert.equal(none.classed, undefined);
