@@ -5,7 +5,7 @@
 // express table they leave.
 import type { KRoute } from '../kernel/state.ts';
 import { ROUTE_PROTO, TABLE_EXPRESS } from '../plan/addressing.ts';
-import type { Plan, RouteSpec, Steering } from '../plan/types.ts';
+import { takesExpress, type Plan, type RouteSpec, type Steering } from '../plan/types.ts';
 
 export interface ExpressMoves {
   /** `ip -batch` lines; none when the routes are already where steering wants them. */
@@ -17,13 +17,13 @@ export interface ExpressMoves {
 export function expressMoves(plan: Plan, steering: Steering): ExpressMoves {
   const lines: string[] = [];
   const routes: RouteSpec[] = [];
-  // The express tunnel each site should use now: its first link steered to express and in the bond.
+  // The express tunnel each site should use now, by the planners' rule.
   const want = new Map<string, string | null>();
   for (const pl of plan.planLinks) {
     const site = pl.site ?? '';
     const st = steering.links[pl.key];
     if (!want.has(site)) want.set(site, null);
-    if (!want.get(site) && st?.express && st.in_bond !== false) want.set(site, pl.express);
+    if (!want.get(site) && takesExpress(st, st?.in_bond !== false)) want.set(site, pl.express);
   }
   const siteOf = new Map(plan.planLinks.map((pl) => [pl.express, pl.site ?? ''] as const));
   for (const r of plan.routes) {

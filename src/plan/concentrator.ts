@@ -6,7 +6,7 @@ import {
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
 import { addExpress, addGretaps, bondOpts, emptyPlan, shapeFor, steeringFor } from './router.ts';
-import { steerKey } from './types.ts';
+import { steerKey, takesExpress } from './types.ts';
 import type { ClassedShaper, Plan, Steering } from './types.ts';
 
 export interface ConcentratorInputs {
@@ -60,7 +60,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       const minor = htbMinor(siteIndex, peer.id);
       if (shape && minor <= 0xffff) classes.push({ minor, dst: a.router, shape }); // tc's minors end at 0xffff: site 4095 on
       const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
-      if (st.express && st.in_bond && !expressDev) expressDev = xdev;
+      if (takesExpress(st, st.in_bond) && !expressDev) expressDev = xdev;
       if (st.in_bond) members.push(peer.name);
       plan.planLinks.push({ key, site: site.name, name: peer.name, id: peer.id, tunnel: CONC_WG, gretaps, express: xdev, in_bond: st.in_bond });
     }

@@ -9,7 +9,7 @@ import {
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
 import { linkShape, type ShapeContext, type ShapeSpec } from './shaping.ts';
-import { DEFAULT_STEERING, steerKey } from './types.ts';
+import { DEFAULT_STEERING, steerKey, takesExpress } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
 export interface RouterInputs {
@@ -82,7 +82,7 @@ export function planRouter(inp: RouterInputs): Plan {
     const shape = shapeFor(st, { ipv6Endpoint: v6, bondMtu });
     if (shape) plan.qdiscs.push({ dev: wg, shape });
     const express = addExpress(plan, routerExpress(l.id), a.router, a.conc, mtu.wg);
-    if (st.express && inBond && !expressDev) expressDev = express;
+    if (takesExpress(st, inBond) && !expressDev) expressDev = express;
     if (inBond) members.push(l.name);
     plan.planLinks.push({
       key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, express, in_bond: inBond,

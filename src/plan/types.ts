@@ -34,6 +34,11 @@ export function steerKey(site: string | undefined, link: string): string {
   return site ? `${site}/${link}` : link;
 }
 
+/** A link carries its site's express traffic when steering chose it and it is in the bond; the site's first such link wins. */
+export function takesExpress(st: Partial<LinkSteering> | undefined, inBond: boolean): boolean {
+  return st?.express === true && inBond;
+}
+
 /** The site of a steerKey(): '' on the router. */
 export function siteOfKey(key: string): string {
   const slash = key.indexOf('/');
