@@ -4,7 +4,7 @@
 // wrong root rebuilds everything.
 import { htbClassId } from '../plan/addressing.ts';
 import type { ClassedShaper } from '../plan/types.ts';
-import { fqCodel, sameRate } from './qdisc-diff.ts';
+import { fqCodel, isDefault, sameRate } from './qdisc-diff.ts';
 import type { KClass, KQdisc } from './state.ts';
 import type { Step } from './step.ts';
 
@@ -17,7 +17,7 @@ export function classedSteps(want: ClassedShaper, have: KQdisc[], classes: KClas
   const rootOk = root?.kind === 'htb' && root.handle === '1:' && root.htbDefault === 0;
   const steps: Step[] = [];
   if (!rootOk) {
-    if (root && root.handle !== '0:' && root.handle !== '0') steps.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${dev}: rebuild its shapers` });
+    if (!isDefault(root)) steps.push({ argv: ['tc', 'qdisc', 'del', 'dev', dev, 'root'], why: `${dev}: rebuild its shapers` });
     // direct_qlen: WireGuard's queue length is 0, which would leave unshaped traffic a 2-packet queue.
     steps.push({ argv: ['tc', 'qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '0', 'direct_qlen', '1000'], why: `${dev}: one shaper class per link` });
   }

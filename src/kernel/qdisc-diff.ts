@@ -55,7 +55,7 @@ function chain(have: KQdisc[]): KQdisc[] {
 const at = (i: number) => (i === 0 ? ['root'] : ['parent', `${i}:1`]);
 
 /** The device's default qdisc (handle 0:) is not ours and cannot be deleted. */
-const isDefault = (q: KQdisc | undefined) => !q || q.handle === '0:' || q.handle === '0';
+export const isDefault = (q: KQdisc | undefined) => !q || q.handle === '0:' || q.handle === '0';
 
 export function qdiscSteps(dev: string, want: QdiscSpec | undefined, have: KQdisc[]): Step[] {
   const now = chain(have);

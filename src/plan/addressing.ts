@@ -38,7 +38,6 @@ export const MAX_PATHS = 8;
 export const ROUTER_BOND = 'wbond';
 export const CONC_WG = 'wb0';
 
-/** A mark or mask as ip rule, nft and iptables write it (0x-prefixed hex, unsigned). */
 /**
  * The concentrator's shaper classes (HTB on wb0): 1:<minor>, the minor in hex as tc writes it.
  * Sixteen minors per site in config order from 0x10, one per link id, so a link keeps its class
@@ -46,6 +45,7 @@ export const CONC_WG = 'wb0';
  */
 export const htbMinor = (siteIndex: number, linkId: number) => 0x10 * (siteIndex + 1) + (linkId - 1);
 export const htbClassId = (minor: number) => `1:${minor.toString(16)}`;
+/** A mark or mask as ip rule, nft and iptables write it (0x-prefixed hex, unsigned). */
 export const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
 export const linkTable = (id: number) => TABLE_BOND + id;
