@@ -14,6 +14,7 @@ import { buildPlane, pinLinks, removePlane } from './kernel-dataplane.ts';
 import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds, voipMedianRtt } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
+import { changed, snapshot } from './tcp-diag.ts';
 import { startWanbond, type WanbondPlane } from './wanbond-plane.ts';
 
 const profilePath = process.argv[2] ?? join(REPO_ROOT, 'bench', 'profiles', 'hetero-3.json');
@@ -28,11 +29,19 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, wanbond: {}, results: null, runs: {} };
 
-async function repeat(name: string, f: () => Promise<number>): Promise<number> {
+/** `reps` runs of a figure, the median quoted; with `diag`, what TCP and the queues did in each run. */
+async function repeat(name: string, f: () => Promise<number>, diag?: { lab: Lab; senderNs: string; receiverNs: string }): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < reps; i++) {
     try {
+      const before = diag ? await snapshot(diag.lab, diag.senderNs, diag.receiverNs) : null;
       xs.push(await f());
+      if (diag && before) {
+        const d = changed(before, await snapshot(diag.lab, diag.senderNs, diag.receiverNs));
+        if (lastIntervalRatio !== null) d['receiver_intervals_ratio'] = lastIntervalRatio;
+        lastIntervalRatio = null;
+        (out.runs[`diag.${name}`] ??= []).push(d);
+      }
     } catch (e) {
       log(`${name}: run failed: ${(e as Error).message}`);
       xs.push(0);
@@ -43,8 +52,13 @@ async function repeat(name: string, f: () => Promise<number>): Promise<number> {
   return r3(median(xs));
 }
 
-const down = (lab: Lab, parallel = 1) => async () =>
-  (await lab.iperf('lan', { seconds: 10, reverse: true, parallel, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumDown;
+/** The last download's goodput from the receiver's own intervals (against iperf3's end summary). */
+let lastIntervalRatio: number | null = null;
+const down = (lab: Lab, parallel = 1) => async () => {
+  const r = await lab.iperf('lan', { seconds: 10, reverse: true, parallel, extra: ['-O', '2'] });
+  lastIntervalRatio = r.intervalBitsPerSecond === null ? null : r3(r.intervalBitsPerSecond / 1000 / sumDown);
+  return r.bitsPerSecond / 1000 / sumDown;
+};
 const up = (lab: Lab) => async () => (await lab.iperf('lan', { seconds: 10, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumUp;
 
 async function voip(lab: Lab, seconds: number): Promise<VoipTrace> {
@@ -228,7 +242,7 @@ async function main(): Promise<void> {
     const bestPing = await lab.ping('router', lab.server.address, 20, { intervalSec: 0.2, bind: best.address });
     out.wanbond.best_link_rtt_ms = out.baseline.best_link_rtt_ms = Math.round(bestPing.rttAvgMs ?? 0);
     if (parts.has('baseline')) {
-      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab));
+      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab), { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
       out.baseline.multi_flow_down_ratio = await repeat('baseline.multi_flow_down_ratio', down(lab, 8));
       out.baseline.single_flow_up_ratio = await repeat('baseline.single_flow_up_ratio', up(lab));
       out.baseline.call_rtt_ms = Math.round(await repeat('baseline.call_rtt_ms', async () => {
@@ -254,7 +268,7 @@ async function main(): Promise<void> {
       const trained = async () => (bare.router.output().match(/by packet train \(5 measured\)/g) ?? []).length >= 2 * lab.links.length;
       for (let i = 0; i < 120 && !(await trained()); i++) await sleep(1000);
       log(`packet trains done at every link: ${await trained()}`);
-      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab));
+      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab), { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
       for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
       let cpu = 0;
       for (let i = 0; i < 3 && cpu < needed; i++) {
@@ -282,9 +296,10 @@ async function main(): Promise<void> {
       if (!ready) throw new Error(`wanbond did not come up; router agent says:\n${wb.router.output().slice(-3000)}`);
       await sleep(3000);
       if (parts.has('figures')) {
-        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab));
-        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8));
-        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab));
+        const fromServer = { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs };
+        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), fromServer);
+        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), fromServer);
+        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab), { lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns });
       }
       if (parts.has('scenarios')) Object.assign(out.wanbond, await scenarios(lab, wb));
     } finally {

@@ -3,6 +3,11 @@
 export interface IperfResult {
   /** Goodput at the receiving end, bits per second. */
   bitsPerSecond: number;
+  /**
+   * The receiver's own intervals (not omitted), summed: what this client received, when it was
+   * the receiving end (a download, iperf3 -R); null otherwise.
+   */
+  intervalBitsPerSecond: number | null;
   /** What the sender pushed, bits per second. */
   sentBitsPerSecond: number;
   retransmits: number | null;
@@ -16,6 +21,8 @@ export interface IperfResult {
 
 interface IperfJson {
   error?: string;
+  start?: { test_start?: { reverse?: number } };
+  intervals?: { sum?: { bytes?: number; seconds?: number; omitted?: boolean } }[];
   end?: {
     sum_received?: { bits_per_second?: number; seconds?: number };
     sum_sent?: { bits_per_second?: number; retransmits?: number; seconds?: number };
@@ -36,6 +43,7 @@ export function parseIperf(stdout: string, udp: boolean): IperfResult {
     const s = end.sum ?? {};
     return {
       bitsPerSecond: (s.bits_per_second ?? 0) * (1 - (s.lost_percent ?? 0) / 100),
+      intervalBitsPerSecond: null,
       sentBitsPerSecond: s.bits_per_second ?? 0,
       retransmits: null,
       lostPercent: s.lost_percent ?? null,
@@ -44,8 +52,11 @@ export function parseIperf(stdout: string, udp: boolean): IperfResult {
       raw: j,
     };
   }
+  const counted = (j.intervals ?? []).map((i) => i.sum ?? {}).filter((x) => !x.omitted);
+  const secs = counted.reduce((a, x) => a + (x.seconds ?? 0), 0);
   return {
     bitsPerSecond: end.sum_received?.bits_per_second ?? 0,
+    intervalBitsPerSecond: j.start?.test_start?.reverse && secs > 0 ? (8 * counted.reduce((a, x) => a + (x.bytes ?? 0), 0)) / secs : null,
     sentBitsPerSecond: end.sum_sent?.bits_per_second ?? 0,
     retransmits: end.sum_sent?.retransmits ?? null,
     lostPercent: null,

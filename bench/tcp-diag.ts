@@ -1,0 +1,91 @@
+// Why a throughput figure is what it is: the sending host's TCP counters (retransmits, reordering
+// seen, spurious recoveries undone) and every qdisc's drops in the lab, before and after a run.
+// Only what changed is kept, in the detail file beside the run's figure.
+import type { Lab } from '../lab/topology.ts';
+
+export interface DiagSnapshot {
+  /** The sender's counters, then the receiver's (`rx.` in front). */
+  tcp: Record<string, number>;
+  /** Every qdisc's drops, and every device's dropped packets, in the namespaces a packet crosses. */
+  qdisc: Record<string, number>;
+}
+
+const TCP_KEYS = /^(Tcp\.RetransSegs|Tcp\.OutSegs|Ip\.InDiscards|Ip\.OutDiscards|TcpExt\.(TCPOFODrop|TCPOFOQueue|TCPRcvQDrop|TCPBacklogDrop|PruneCalled|RcvPruned|OfoPruned|TCPRcvCollapsed|TCPSACKReorder|TCPTSReorder|TCPRenoReorder|TCPDSACKRecv|TCPDSACKUndo|TCPLossUndo|TCPSpuriousRTOs|TCPTimeouts|TCPLossProbes|TCPLossProbeRecovery|TCPFastRetrans|TCPSlowStartRetrans|TCPLostRetransmit|TCPSackRecovery|TCPFullUndo|TCPPartialUndo|TCPSpuriousRtxHostQueues))$/;
+
+/** `/proc/net/netstat` and `/proc/net/snmp` are per network namespace: header line, value line. */
+function parseProcTables(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const head = lines[i]!.split(/\s+/);
+    const vals = lines[i + 1]!.split(/\s+/);
+    if (head[0] !== vals[0] || !head[0]?.endsWith(':') || Number.isNaN(Number(vals[1]))) continue;
+    const table = head[0].slice(0, -1);
+    head.slice(1).forEach((k, j) => {
+      const key = `${table}.${k}`;
+      if (TCP_KEYS.test(key)) out[key] = Number(vals[j + 1]);
+    });
+    i++;
+  }
+  return out;
+}
+
+interface TcQdisc { kind: string; handle: string; dev?: string; root?: boolean; drops?: number; ecn_mark?: number; bytes?: number; packets?: number }
+interface IpLink { ifname: string; stats64?: { rx?: { dropped?: number; errors?: number }; tx?: { dropped?: number; errors?: number } } }
+
+/** Namespaces whose qdiscs can drop a bond's packet: router, concentrator, every emulated link's ends. */
+function queueNamespaces(lab: Lab): string[] {
+  const ns = new Set<string>([lab.conc.ns]);
+  for (const s of lab.sites) {
+    ns.add(s.routerNs);
+    for (const l of s.links) ns.add(l.upShaper.ns).add(l.downShaper.ns);
+  }
+  return [...ns];
+}
+
+export async function snapshot(lab: Lab, senderNs: string, receiverNs: string): Promise<DiagSnapshot> {
+  const counters = async (ns: string) =>
+    parseProcTables((await lab.exec(ns, ['cat', '/proc/net/netstat', '/proc/net/snmp'], { reject: false })).stdout);
+  const tcp = await counters(senderNs);
+  for (const [k, v] of Object.entries(await counters(receiverNs))) tcp[`rx.${k}`] = v;
+  const qdisc: Record<string, number> = {};
+  await Promise.all([...queueNamespaces(lab), receiverNs].map(async (ns) => {
+    const r = await lab.exec(ns, ['ip', '-s', '-j', 'link', 'show'], { reject: false });
+    let list: IpLink[] = [];
+    try { list = JSON.parse(r.stdout) as IpLink[]; } catch { return; }
+    for (const l of list) {
+      const st = l.stats64;
+      const n = (st?.rx?.dropped ?? 0) + (st?.rx?.errors ?? 0) + (st?.tx?.dropped ?? 0) + (st?.tx?.errors ?? 0);
+      qdisc[`${ns}/${l.ifname}.link_dropped`] = n;
+    }
+  }));
+  await Promise.all(queueNamespaces(lab).map(async (ns) => {
+    const r = await lab.exec(ns, ['tc', '-s', '-j', 'qdisc', 'show'], { reject: false });
+    let list: TcQdisc[] = [];
+    try { list = JSON.parse(r.stdout) as TcQdisc[]; } catch { return; }
+    for (const q of list) {
+      if (!q.dev || q.dev === 'lo') continue;
+      const at = `${ns}/${q.dev}/${q.kind}:${q.handle}`;
+      qdisc[`${at}.drops`] = q.drops ?? 0;
+      if (q.ecn_mark !== undefined) qdisc[`${at}.ecn_mark`] = q.ecn_mark;
+      // What the shapers and the emulated links carried: their bytes per packet tell GSO batches.
+      if (q.root && (q.kind === 'tbf' || q.kind === 'netem' || q.kind === 'htb')) {
+        qdisc[`${at}.bytes`] = q.bytes ?? 0;
+        qdisc[`${at}.packets`] = q.packets ?? 0;
+      }
+    }
+  }));
+  return { tcp, qdisc };
+}
+
+/** Counters that moved between two snapshots. */
+export function changed(a: DiagSnapshot, b: DiagSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of ['tcp', 'qdisc'] as const) {
+    for (const [k, v] of Object.entries(b[part])) {
+      const d = v - (a[part][k] ?? 0);
+      if (d !== 0) out[k] = d;
+    }
+  }
+  return out;
+}
