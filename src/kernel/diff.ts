@@ -204,10 +204,10 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     post.push({ argv: ['ip', 'addr', 'add', local, ...(a.peer ? ['peer', a.peer] : []), 'dev', a.dev], why: `address on ${a.dev}` });
   }
 
-  // --- qdiscs: delay equalisation on gretaps, shapers on tunnels ---
+  // --- qdiscs: delay equalisation on gretaps, shapers on tunnels and bonds ---
   const wantQ = new Map(plan.qdiscs.map((q) => [q.dev, q] as const));
   for (const l of plan.links) {
-    if (l.kind !== 'gretap' && l.kind !== 'wireguard') continue;
+    if (l.kind !== 'gretap' && l.kind !== 'wireguard' && l.kind !== 'bond') continue;
     const have = fresh.has(l.name) ? [] : st.qdiscs.filter((x) => x.dev === l.name);
     if (plan.classed?.dev === l.name) post.push(...classedSteps(plan.classed, have, fresh.has(l.name) ? [] : st.classes ?? []));
     else post.push(...qdiscSteps(l.name, wantQ.get(l.name), have));

@@ -13,6 +13,9 @@ interface Elem {
   same: (k: KQdisc) => boolean;
 }
 
+/** Room above a full packet in tbf's peak bucket: a packet longer than the bucket is dropped. */
+const MTU_SLACK = 64;
+
 const near = (a: number | undefined, b: number, tol: number) => a !== undefined && Math.abs(a - b) <= tol;
 
 /** fq_codel under a shaper: what it is given, and whether an observed one is the same. */
@@ -30,9 +33,13 @@ function wanted(q: QdiscSpec): Elem[] {
   if (s) {
     out.push({
       kind: 'tbf',
-      // latency only sizes tbf's own fifo, which fq_codel replaces.
-      args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'latency', '300ms', 'overhead', String(s.overheadBytes)],
-      same: (k) => sameRate(k.rateKbit, s.rateKbit) && k.overhead === s.overheadBytes,
+      // latency only sizes tbf's own fifo, which fq_codel replaces. A peak bucket of one packet
+      // (mtu, at twice the rate) makes tbf split GSO batches (forwarded TCP arrives GRO-merged)
+      // into their packets before counting them: `overhead` is added once per skb, so a batch of
+      // n packets would be counted n-1 overheads short (the bond's shaper let ~5 % more through
+      // than its rate in the lab).
+      args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'mtu', String(s.packetBytes + MTU_SLACK), 'peakrate', `${2 * s.rateKbit}kbit`, 'latency', '300ms', 'overhead', String(s.overheadBytes)],
+      same: (k) => sameRate(k.rateKbit, s.rateKbit) && near(k.minburst, s.packetBytes + MTU_SLACK + s.overheadBytes, 16) && k.overhead === s.overheadBytes,
     });
     out.push({ kind: 'fq_codel', ...fqCodel(s) });
   }

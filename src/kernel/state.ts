@@ -39,6 +39,8 @@ export interface KQdisc {
   delayMs?: number;
   /** tbf */
   rateKbit?: number;
+  /** tbf's peak bucket (bytes, its overhead included), when it has one; iproute2 6.1's JSON has no peak rate. */
+  minburst?: number;
   overhead?: number;
   /** fq_codel */
   targetMs?: number;
@@ -199,6 +201,7 @@ export function parseQdiscs(text: string): KQdisc[] {
     if (q.kind === 'netem' && delay && typeof delay.delay === 'number') out.delayMs = Math.round(delay.delay * 1000);
     if (q.kind === 'tbf' && typeof o.rate === 'number') out.rateKbit = Math.round((o.rate * 8) / 1000);
     if (q.kind === 'tbf' && typeof o.overhead === 'number') out.overhead = o.overhead;
+    if (q.kind === 'tbf' && typeof o.minburst === 'number') out.minburst = o.minburst;
     if (q.kind === 'fq_codel' && typeof o.target === 'number') out.targetMs = Math.round(o.target / 1000);
     if (q.kind === 'htb' && typeof o.default === 'string') out.htbDefault = parseInt(o.default, 16);
     return out;

@@ -5,7 +5,7 @@ import {
   CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId, htbMinor,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
-import { addExpress, addGretaps, bondOpts, emptyPlan, shapeFor, steeringFor } from './router.ts';
+import { addExpress, addGretaps, bondOpts, bondShaping, emptyPlan, shapeFor, steeringFor } from './router.ts';
 import { steerKey, takesExpress } from './types.ts';
 import type { ClassedShaper, Plan, Steering } from './types.ts';
 
@@ -49,14 +49,14 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     const bond = siteBond(site.subnet);
     const members: string[] = [];
     let expressDev: string | undefined;
-    for (const peer of site.peers) {
+    const steered = site.peers.map((peer) => ({ peer, key: steerKey(site.name, peer.name), st: steeringFor(inp.steering, steerKey(site.name, peer.name)) }));
+    const shaping = bondShaping(steered.filter((x) => x.st.in_bond).map((x) => x.st), { bondMtu });
+    for (const { peer, key, st } of steered) {
       const a = linkAddresses(site.subnet, peer.id);
-      const key = steerKey(site.name, peer.name);
-      const st = steeringFor(inp.steering, key);
       plan.addrs.push({ dev: CONC_WG, local: a.conc, prefixlen: 32, peer: a.router });
       wg.peers.push({ publicKey: peer.public_key, allowedIps: [`${a.router}/32`] });
       const gretaps = addGretaps(plan, peer, st, a.conc, a.router, st.in_bond ? bond : null, (p) => siteGretap(site.subnet, peer.id, p));
-      const shape = shapeFor(st, { bondMtu });
+      const shape = shapeFor(st, { bondMtu }, shaping.headroom);
       const minor = htbMinor(siteIndex, peer.id);
       if (shape && minor <= 0xffff) classes.push({ minor, dst: a.router, shape }); // tc's minors end at 0xffff: site 4095 on
       const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
@@ -67,6 +67,7 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     plan.links.push({ name: bond, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(site.mode) });
     plan.addrs.push({ dev: bond, local: sa.bondConc, prefixlen: sa.bondPrefix });
     plan.bonds.push({ name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members });
+    if (shaping.bond) plan.qdiscs.push({ dev: bond, shape: shaping.bond });
     const behind = [...site.lan, ...(site.routed_prefix ? [site.routed_prefix] : [])];
     for (const p of behind) plan.routes.push({ table: 'main', dst: p, via: sa.bondRouter, dev: bond });
     // Express packets to the site (marked by nft as they come in) by its express link, when one is chosen.

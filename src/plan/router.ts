@@ -8,7 +8,7 @@ import {
   siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
-import { linkShape, type ShapeContext, type ShapeSpec } from './shaping.ts';
+import { bondShape, linkShape, SPLIT_HEADROOM, type ShapeContext, type ShapeSpec } from './shaping.ts';
 import { DEFAULT_STEERING, steerKey, takesExpress } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
@@ -60,11 +60,14 @@ export function planRouter(inp: RouterInputs): Plan {
   const anyActive = usable.some((l) => l.role === 'active');
   const members: string[] = [];
   let expressDev: string | undefined;
-
-  for (const l of usable) {
-    const rt = inp.runtime[l.name]!;
+  const steered = usable.map((l) => {
     const st = steeringFor(inp.steering, steerKey(undefined, l.name));
-    const inBond = st.in_bond && (l.role === 'active' || !anyActive || inp.steering?.links[l.name]?.in_bond === true);
+    return { l, st, inBond: st.in_bond && (l.role === 'active' || !anyActive || inp.steering?.links[l.name]?.in_bond === true) };
+  });
+  const shaping = bondShaping(steered.filter((x) => x.inBond).map((x) => x.st), { ipv6Endpoint: v6, bondMtu });
+
+  for (const { l, st, inBond } of steered) {
+    const rt = inp.runtime[l.name]!;
     const a = linkAddresses(c.subnet, l.id);
     const wg = routerWg(l.id);
     plan.links.push({ name: wg, kind: 'wireguard', mtu: mtu.wg, master: null });
@@ -79,7 +82,7 @@ export function planRouter(inp: RouterInputs): Plan {
     plan.routes.push({ table, dst: 'default', dev: rt.device!, ...(rt.gateway ? { via: rt.gateway } : {}) });
     plan.rules.push({ priority: linkRulePrio(l.id), fwmark: { mark: linkMark(l.id), mask: FWMARK_MASK }, table });
     const gretaps = addGretaps(plan, l, st, a.router, a.conc, inBond ? ROUTER_BOND : null, (p) => routerGretap(l.id, p));
-    const shape = shapeFor(st, { ipv6Endpoint: v6, bondMtu });
+    const shape = shapeFor(st, { ipv6Endpoint: v6, bondMtu }, shaping.headroom);
     if (shape) plan.qdiscs.push({ dev: wg, shape });
     const express = addExpress(plan, routerExpress(l.id), a.router, a.conc, mtu.wg);
     if (takesExpress(st, inBond) && !expressDev) expressDev = express;
@@ -94,6 +97,7 @@ export function planRouter(inp: RouterInputs): Plan {
   plan.links.push({ name: ROUTER_BOND, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(config.globals.mode) });
   plan.addrs.push({ dev: ROUTER_BOND, local: site.bondRouter, prefixlen: site.bondPrefix });
   plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members });
+  if (shaping.bond) plan.qdiscs.push({ dev: ROUTER_BOND, shape: shaping.bond });
   if (!inp.steering?.fallback) plan.routes.push({ table: TABLE_BOND, dst: 'default', via: site.bondConc, dev: ROUTER_BOND });
   const express = config.globals.express_bytes > 0 && !inp.steering?.fallback;
   if (express && expressDev) plan.routes.push({ table: TABLE_EXPRESS, dst: 'default', dev: expressDev });
@@ -153,8 +157,19 @@ export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, lo
 }
 
 /** The shaper of a link this end transmits on, from its steering; undefined: not shaped. */
-export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs' | 'paths'>): ShapeSpec | undefined {
-  return st.shape_kbit > 0 ? linkShape(st.shape_kbit, { ...ctx, rttMs: st.rtt_ms, paths: st.paths }) : undefined;
+/** A link's own shaper: its shaped rate, times `headroom` when the bond has a shaper of its own. */
+export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs' | 'paths'>, headroom = 1): ShapeSpec | undefined {
+  return st.shape_kbit > 0 ? linkShape(st.shape_kbit * headroom, { ...ctx, rttMs: st.rtt_ms, paths: st.paths }) : undefined;
+}
+
+/**
+ * The bond's own shaper (see plan/shaping.ts), when every link in it has a shaped rate: the sum
+ * of those, and the links' own shapers then a little above their shares.
+ */
+export function bondShaping(inBond: LinkSteering[], ctx: Omit<ShapeContext, 'rttMs' | 'paths'>): { bond?: ShapeSpec; headroom: number } {
+  if (!inBond.length || inBond.some((st) => st.shape_kbit <= 0)) return { headroom: 1 };
+  const sum = inBond.reduce((a, st) => a + st.shape_kbit, 0);
+  return { bond: bondShape(sum, { ...ctx, rttMs: Math.max(...inBond.map((st) => st.rtt_ms)) }), headroom: SPLIT_HEADROOM };
 }
 
 export function emptyPlan(role: Plan['role']): Plan {

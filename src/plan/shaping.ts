@@ -1,16 +1,28 @@
-// Bounding each link's queue: this end's transmit on a link is shaped just below the link's rate
-// (token bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation,
-// not in the modem's long FIFO. The shaper sits on the link's WireGuard traffic before it is
-// encrypted, so it holds everything the link carries: the bond's gretaps, the express tunnel and
-// the health probes. fq_codel tells their inner flows apart (the kernel's flow hash looks inside
-// GRE), so a call's small packets pass a download's queue as a sparse flow. Pure: the parameters.
+// Bounding the queues: this end's transmit is shaped just below what the links carry (token
+// bucket) with fq_codel behind it, so the queue builds here, under AQM and flow isolation, not in
+// a modem's long FIFO.
+//
+// Where the queue builds decides the order packets arrive in. With a shaper per link only, each
+// link's queue held its own standing delay (0 to CoDel's target and more, independently), so
+// packets the bond sent in order crossed each other: one download over hetero-3 arrived 60-70 %
+// out of order at the receiver (its TCPOFOQueue count), and ~5 % of what the sender sent were
+// retransmissions, a quarter of them for packets an AQM had dropped. So when every link in the
+// bond has a rate, the bond itself gets the shaper (the sum of its links' shaped rates) and the
+// one queue; each link keeps its own shaper a little above its share (SPLIT_HEADROOM), which only
+// fills if the split is off, and which also carries what passes beside the bond: the express
+// tunnel and the health probes. Pure: the parameters.
 import { computeMtu, GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
+
+/** The bond's frames carry an Ethernet header of their own (the gretap's inner one). */
+const ETHERNET_HEADER = 14;
 
 export interface ShapeSpec {
   /** Token rate of the link (kbit/s), on the wire. */
   rateKbit: number;
   /** Bytes each packet grows by between the shaper and the modem's wire. */
   overheadBytes: number;
+  /** The largest packet the shaper sees (bytes): a full one, not a GSO batch of them. */
+  packetBytes: number;
   /** Token bucket depth (bytes). */
   burstBytes: number;
   /** fq_codel target and interval (ms). */
@@ -34,16 +46,36 @@ export interface ShapeContext {
   paths?: number;
 }
 
+/** A link's own shaper runs this much above its share of the bond's: room for a split a little off. */
+export const SPLIT_HEADROOM = 1.05;
+
+const wgToWire = (ctx: ShapeContext) => (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
+
 /**
  * Shaper of one link shaped to `linkKbit`. It sees the packets WireGuard is about to encrypt (a
  * full one: the bond MTU plus the gretap's Ethernet, IP and GRE); each grows by WireGuard's
  * framing and padding and the modem's Ethernet on the way out.
  */
 export function linkShape(linkKbit: number, ctx: ShapeContext = {}): ShapeSpec {
+  return shape(linkKbit, (ctx.bondMtu ?? DEFAULT_BOND_MTU) + GRETAP_OVERHEAD, wgToWire(ctx), ctx, LINK_RTT_SHARE);
+}
+
+/**
+ * Shaper of the bond, to the sum of its links' shaped rates. It sees the bond's Ethernet frames;
+ * each grows by the gretap's IP and GRE, WireGuard's framing and the modem's Ethernet. fq_codel
+ * here sees the flows themselves, not yet split over gretaps: one TCP flow is one flow.
+ */
+export function bondShape(sumKbit: number, ctx: Omit<ShapeContext, 'paths'> = {}): ShapeSpec {
+  const frame = ETHERNET_HEADER + (ctx.bondMtu ?? DEFAULT_BOND_MTU);
+  return shape(sumKbit, frame, GRETAP_OVERHEAD - ETHERNET_HEADER + wgToWire(ctx), { ...ctx, paths: 1 }, BOND_RTT_SHARE);
+}
+
+const LINK_RTT_SHARE = 0.25;
+const BOND_RTT_SHARE = 0.5;
+
+function shape(kbit: number, packetBytes: number, overheadBytes: number, ctx: ShapeContext, rttShare: number): ShapeSpec {
   const rttMs = ctx.rttMs ?? 0;
-  const packetBytes = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + GRETAP_OVERHEAD;
-  const rateKbit = Math.max(8, Math.round(linkKbit));
-  const overheadBytes = (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
+  const rateKbit = Math.max(8, Math.round(kbit));
   // One TCP flow in the bond is a flow per gretap here (fq_codel hashes the GRE key too), each
   // drained at the link's rate over its gretaps: its packets wait that share's packet time.
   const packetMs = ((packetBytes + overheadBytes) * 8 * Math.max(1, ctx.paths ?? 1)) / rateKbit;
@@ -55,10 +87,11 @@ export function linkShape(linkKbit: number, ctx: ShapeContext = {}): ShapeSpec {
   // over equal-3 (40 ms round trip) got 0.74 of the links, with 15-30 ms 0.79-0.81 (lab A/B). A
   // quarter of the bond's round trip: 0.4 of it cost hetero-3's spike figure (2.0 s against
   // 0.9 s: the bulk flow's longer queue on the links left) for no clear gain there.
-  const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(0.25 * rttMs)));
+  const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(rttShare * rttMs)));
   return {
     rateKbit,
     overheadBytes,
+    packetBytes,
     burstBytes: Math.max(2 * (packetBytes + overheadBytes), Math.round((rateKbit * 1000) / 8 / 200)),
     targetMs,
     intervalMs: Math.max(100 + targetMs - 5, rttMs + targetMs),

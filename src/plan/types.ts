@@ -97,8 +97,8 @@ export interface WgSpec {
 }
 
 /**
- * What wanbond wants on one device's egress: a gretap's delay (netem), or a router tunnel's
- * shaper with AQM (tbf + fq_codel).
+ * What wanbond wants on one device's egress: a gretap's delay (netem), or a shaper with AQM
+ * (tbf + fq_codel) on a router tunnel or a bond.
  */
 export interface QdiscSpec {
   dev: string;

@@ -1,8 +1,9 @@
 // Shaping with AQM (issue 4: bounded queues): with each link's rates configured, both ends shape
-// their transmit on every link just below its rate with fq_codel behind the shaper (the router
-// from its own rate_up on the link's tunnel, the concentrator from the rate_down the router sends
-// it in an HTB class per link on wb0), so a download fills wanbond's short, flow-isolated queues
-// instead of the modems' 150 ms FIFOs. Checked: the qdiscs and classes at both ends, that the
+// their transmit just below the links' rates with fq_codel behind the shaper: the bond to the sum
+// (the one queue), each link to its share plus 5 % (the router from its own rate_up on the link's
+// tunnel, the concentrator from the rate_down the router sends it in an HTB class per link on
+// wb0), so a download fills wanbond's short, flow-isolated queue instead of the modems' 150 ms
+// FIFOs. Checked: the qdiscs and classes at both ends, that the
 // download went through the classes, the bond's round-trip time under a saturating download against idle, and,
 // after a reload with `shaping 0`, that the shapers go and the same download then does raise it.
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,9 @@ if (!inGuest()) {
         const sent = new Map([...cls.matchAll(/class htb (\S+) [^\n]*\n\s*Sent (\d+) bytes/g)].map((m) => [m[1]!, Number(m[2])]));
         const kinds = (q: typeof rq, dev: string) => q.filter((x) => x.dev === dev).map((x) => x.kind).join('>');
         const root = cq.find((x) => x.dev === CONC_WG && x.root);
+        const bondShaper = (q: typeof rq, dev: string) => ({ kinds: kinds(q, dev), kbit: q.find((x) => x.dev === dev && x.kind === 'tbf')?.rateKbit ?? 0 });
         return {
+          routerBond: bondShaper(rq, 'wbond'), concBond: bondShaper(cq, siteBond(subnet)),
           direct: Number((JSON.parse((await lab.exec(CONC.ns, ['tc', '-j', '-s', 'qdisc', 'show', 'dev', CONC_WG], { reject: false })).stdout || '[]')[0]?.options?.direct_packets_stat) ?? 0),
           root: root ? `${root.kind} default ${root.htbDefault}` : 'none',
           links: site.links.map((l) => {
@@ -62,17 +65,20 @@ if (!inGuest()) {
           }),
         };
       };
-      const expect = (dir: 'rate_up_kbit' | 'rate_down_kbit') => site.links.map((l) => l.profile[dir] * 0.95);
+      // Every link has its rates: each bond is shaped to 95 % of the sum (the one queue), each
+      // link's own shaper to its share plus 5 % (plan/shaping.ts).
+      const expect = (dir: 'rate_up_kbit' | 'rate_down_kbit') => site.links.map((l) => l.profile[dir] * 0.95 * 1.05);
+      const sum = (dir: 'rate_up_kbit' | 'rate_down_kbit') => [site.links.reduce((a, l) => a + l.profile[dir] * 0.95, 0)];
       const near = (got: number[], want: number[]) => got.every((g, i) => Math.abs(g - want[i]!) <= Math.max(10, want[i]! * 0.02));
+      const shapedAsPlanned = (x: typeof sh) =>
+        near(x.links.map((l) => l.routerKbit), expect('rate_up_kbit')) && near(x.links.map((l) => l.concKbit), expect('rate_down_kbit')) &&
+        near([x.routerBond.kbit], sum('rate_up_kbit')) && near([x.concBond.kbit], sum('rate_down_kbit'));
       let sh = await shapers();
-      await until(async () => {
-        sh = await shapers();
-        return near(sh.links.map((x) => x.routerKbit), expect('rate_up_kbit')) && near(sh.links.map((x) => x.concKbit), expect('rate_down_kbit'));
-      }, 30_000, 2000);
-      check('the router shapes each link\'s upload to 95 % of its rate_up: tbf > fq_codel on its tunnel',
-        near(sh.links.map((x) => x.routerKbit), expect('rate_up_kbit')) && sh.links.every((x) => x.router === 'tbf>fq_codel'), JSON.stringify(sh));
-      check('the concentrator shapes each link\'s download to 95 % of the rate_down the router sent it: an HTB class per link on wb0, fq_codel under it',
-        sh.root === 'htb default 0' && near(sh.links.map((x) => x.concKbit), expect('rate_down_kbit')) && sh.links.every((x) => x.conc.endsWith('>fq_codel')), JSON.stringify(sh));
+      await until(async () => shapedAsPlanned(sh = await shapers()), 30_000, 2000);
+      check('the router shapes its bond to 95 % of the links\' rate_up summed, tbf > fq_codel, and each link\'s tunnel to its share plus 5 %',
+        shapedAsPlanned(sh) && sh.routerBond.kinds === 'tbf>fq_codel' && sh.links.every((x) => x.router === 'tbf>fq_codel'), JSON.stringify(sh));
+      check('the concentrator shapes the site\'s bond to 95 % of the rate_down the router sent summed, and each link to its share plus 5 %: an HTB class per link on wb0, fq_codel under it',
+        shapedAsPlanned(sh) && sh.concBond.kinds === 'tbf>fq_codel' && sh.root === 'htb default 0' && sh.links.every((x) => x.conc.endsWith('>fq_codel')), JSON.stringify(sh));
       check('the gretaps keep only the delay (netem) at both ends', sh.links.every((x) => x.gretaps === 'netem | netem'), JSON.stringify(sh));
 
       // Round trips through the bond (LAN client -> internet server), idle and during a download
@@ -104,7 +110,7 @@ if (!inGuest()) {
       await lab.exec('router', ['pkill', '-HUP', '-f', `run --config ${cfg.router}`], { reject: false });
       const gone = await until(async () => {
         sh = await shapers();
-        return !/htb/.test(sh.root) && sh.links.every((x) => x.routerKbit === 0 && !/tbf|fq_codel/.test(x.router));
+        return !/htb/.test(sh.root) && sh.links.every((x) => x.routerKbit === 0 && !/tbf|fq_codel/.test(x.router)) && !/tbf/.test(sh.routerBond.kinds) && !/tbf/.test(sh.concBond.kinds);
       }, 30_000, 2000);
       check('shaping 0 (reload): both ends remove their shapers', gone, JSON.stringify(sh));
       const unshaped = await underLoad();

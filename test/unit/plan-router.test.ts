@@ -86,6 +86,23 @@ test('shaping: one shaper per link on its tunnel, for all it carries; its gretap
   const v6 = planRouter({ config: routerConfig(), runtime: up([1]), endpoint: '2001:db8::1', steering: { links: { lte1: { shape_kbit: 3800 } } } });
   assert.equal(v6.qdiscs.find((q) => q.dev === 'wbl1')!.shape!.overheadBytes, 102, 'WireGuard over IPv6 is 20 bytes longer');
   assert.equal(p.classed, undefined, 'the router has one tunnel per link: no classes');
+  assert.ok(!p.qdiscs.some((q) => q.dev === 'wbond'), 'lte3 has no rate: the bond has no shaper of its own');
+});
+
+test('shaping: when every link in the bond has a rate, the bond holds the one queue and each link its share plus 5 %', () => {
+  const steering = { links: { lte1: { paths: 4, shape_kbit: 3800, rtt_ms: 150 }, lte2: { paths: 2, shape_kbit: 1900, rtt_ms: 150 }, lte3: { shape_kbit: 950, rtt_ms: 150 } } };
+  const p = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10', steering });
+  const at = (dev: string) => p.qdiscs.find((q) => q.dev === dev)!.shape!;
+  const bond = at('wbond');
+  assert.equal(bond.rateKbit, 3800 + 1900 + 950);
+  assert.equal(bond.overheadBytes, 28 + 60 + 8 + 14, 'from the bond\'s Ethernet frame: the gretap\'s IP and GRE, WireGuard, the modem\'s Ethernet');
+  assert.equal(bond.targetMs, 38, 'a quarter of the round trip: one flow is one flow here');
+  assert.deepEqual(['wbl1', 'wbl2', 'wbl3'].map((d) => at(d).rateKbit), [3990, 1995, 998]);
+  // A link out of the bond leaves its sum; its own shaper stays at its share plus the headroom.
+  const out = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10', steering: { links: { ...steering.links, lte3: { ...steering.links.lte3, in_bond: false } } } });
+  assert.equal(out.qdiscs.find((q) => q.dev === 'wbond')!.shape!.rateKbit, 3800 + 1900);
+  const unshaped = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10' });
+  assert.ok(!unshaped.qdiscs.some((q) => q.dev === 'wbond' || q.shape));
 });
 
 test('a backup link joins the bond only while no active link is up', () => {
@@ -151,9 +168,11 @@ test('concentrator shaping: an HTB class per shaped link on wb0, chosen by nft f
     ],
   };
   const p = planConcentrator({ config: cfg, steering: { links: { 'home/lte1': { paths: 2, shape_kbit: 3800, extra_delay_ms: 5 }, 'shop/dsl': { shape_kbit: 950 } } } });
-  assert.deepEqual(p.classed!.classes.map((c) => [c.minor, c.dst, c.shape.rateKbit, c.shape.overheadBytes]), [[0x10, '10.213.7.6', 3800, 82], [0x20, '10.213.8.6', 950, 82]]);
+  // home's lte2 has no rate: no shaper on its bond, lte1 at its rate. shop's one link has a rate:
+  // its bond is shaped to it, the link's class 5 % above.
+  assert.deepEqual(p.classed!.classes.map((c) => [c.minor, c.dst, c.shape.rateKbit, c.shape.overheadBytes]), [[0x10, '10.213.7.6', 3800, 82], [0x20, '10.213.8.6', 998, 82]]);
   assert.equal(p.classed!.dev, 'wb0');
-  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape]), [['wbd507g1p1', 5, undefined], ['wbd507g1p2', 5, undefined], ['wbd508g1p1', 0, undefined]]);
+  assert.deepEqual(p.qdiscs.map((q) => [q.dev, q.delayMs, q.shape?.rateKbit]), [['wbd507g1p1', 5, undefined], ['wbd507g1p2', 5, undefined], ['wbd508g1p1', 0, undefined], ['wbd508', undefined, 950]]);
   assert.match(p.nft!.script, /chain classify \{\n {4}type filter hook postrouting priority mangle; policy accept;\n {4}oifname "wb0" meta priority set ip daddr map \{ 10\.213\.7\.6 : 1:10, 10\.213\.8\.6 : 1:20 \}/);
   assert.deepEqual(p.nft!.ipt.classify, [
     '-o wb0 -d 10.213.7.6/32 -m comment --comment "wanbond ' + p.nft!.tag + '" -j CLASSIFY --set-class 1:10',

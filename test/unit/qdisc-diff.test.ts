@@ -1,19 +1,21 @@
 // Qdiscs on one device: a gretap's delay (netem), a router tunnel's shaper (tbf + fq_codel). The
 // fixtures are `tc -j qdisc show` as the lab kernel (6.1) printed it: shaped-qdisc.json for the
 // chain older wanbond put on each gretap (netem delay 30ms -> tbf 950kbit overhead 110 -> fq_codel
-// target 18ms), link-shapers-qdisc.json for today's shaper on a router tunnel (wbl1) and the
-// concentrator's classes (wb0, see class-diff.test.ts).
+// target 18ms), link-shapers-qdisc.json for the shaper on a router tunnel (wbl1) before tbf had a
+// peak bucket, and the concentrator's classes (wb0, see class-diff.test.ts), bond-shaper-qdisc.json
+// for today's shaper on a bond (tbf with its peak bucket, `minburst`, then fq_codel).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { qdiscSteps } from '../../src/kernel/qdisc-diff.ts';
 import { parseQdiscs } from '../../src/kernel/state.ts';
 import { formatStep } from '../../src/kernel/step.ts';
-import { linkShape } from '../../src/plan/shaping.ts';
+import { bondShape, linkShape } from '../../src/plan/shaping.ts';
 
 const have = [
   ...parseQdiscs(readFileSync(new URL('../fixtures/kernel/shaped-qdisc.json', import.meta.url), 'utf8')),
   ...parseQdiscs(readFileSync(new URL('../fixtures/kernel/link-shapers-qdisc.json', import.meta.url), 'utf8')),
+  ...parseQdiscs(readFileSync(new URL('../fixtures/kernel/bond-shaper-qdisc.json', import.meta.url), 'utf8')),
 ];
 const on = (dev: string) => have.filter((q) => q.dev === dev);
 const lines = (dev: string, want: Parameters<typeof qdiscSteps>[1]) => qdiscSteps(dev, want, on(dev)).map(formatStep);
@@ -55,16 +57,32 @@ test('shaper: a full packet at the tunnel is the bond MTU plus the gretap; it gr
   assert.equal(four.burstBytes, fast.burstBytes, 'the bucket is the link\'s');
 });
 
-test('a router tunnel: its shaper is left alone, changed in place, built, or removed', () => {
-  assert.deepEqual(lines('wbl1', { dev: 'wbl1', shape: tunnelShape }), []);
-  assert.deepEqual(lines('wbl1', { dev: 'wbl1', shape: { ...tunnelShape, rateKbit: 1900 } }), [
-    'tc qdisc change dev wbl1 root handle 1: tbf rate 1900kbit burst 3044 latency 300ms overhead 82',
+test('a router tunnel: its shaper is changed in place, built, or removed', () => {
+  // The fixture's tbf has no peak bucket (older wanbond): it gains one in place, its queue stays.
+  assert.deepEqual(lines('wbl1', { dev: 'wbl1', shape: tunnelShape }), [
+    'tc qdisc change dev wbl1 root handle 1: tbf rate 950kbit burst 3044 mtu 1504 peakrate 1900kbit latency 300ms overhead 82',
   ]);
   assert.deepEqual(lines('wbl2', { dev: 'wbl2', shape: tunnelShape }), [
-    'tc qdisc replace dev wbl2 root handle 1: tbf rate 950kbit burst 3044 latency 300ms overhead 82',
+    'tc qdisc replace dev wbl2 root handle 1: tbf rate 950kbit burst 3044 mtu 1504 peakrate 1900kbit latency 300ms overhead 82',
     'tc qdisc replace dev wbl2 parent 1:1 handle 2: fq_codel target 18ms interval 113ms',
   ]);
   assert.deepEqual(lines('wbl1', undefined), ['tc qdisc del dev wbl1 root'], 'shaping 0');
+});
+
+test('a bond\'s shaper: one packet in tbf\'s peak bucket, so GSO batches are split and counted packet by packet', () => {
+  // As the lab kernel printed it for `tbf rate 6650kbit burst 4156 mtu 1476 peakrate 13300kbit
+  // latency 300ms overhead 110` > `fq_codel target 38ms interval 188ms` on a bond.
+  const want = { ...bondShape(6650, { rttMs: 150 }), burstBytes: 4156 };
+  assert.equal(want.packetBytes, 1398 + 14, 'the bond\'s Ethernet frame');
+  assert.equal(want.overheadBytes, 110);
+  assert.deepEqual(lines('wbond', { dev: 'wbond', shape: want }), [], 'what is there is left alone');
+  assert.deepEqual(lines('wbond', { dev: 'wbond', shape: { ...want, rateKbit: 5700 } }), [
+    'tc qdisc change dev wbond root handle 1: tbf rate 5700kbit burst 4156 mtu 1476 peakrate 11400kbit latency 300ms overhead 110',
+  ], 'a link left: the sum changes in place');
+  assert.deepEqual(lines('wbond', { dev: 'wbond', shape: { ...want, packetBytes: 1294 } }), [
+    'tc qdisc change dev wbond root handle 1: tbf rate 6650kbit burst 4156 mtu 1358 peakrate 13300kbit latency 300ms overhead 110',
+  ], 'a smaller MTU: a smaller bucket');
+  assert.deepEqual(lines('wbond', undefined), ['tc qdisc del dev wbond root']);
 });
 
 test('a gretap shaped by an older wanbond: its chain becomes the delay alone', () => {
@@ -72,34 +90,40 @@ test('a gretap shaped by an older wanbond: its chain becomes the delay alone', (
 });
 
 test('what is there is left alone', () => {
-  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape }), []);
-  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape: { ...shape, rateKbit: 955 } }), [], 'tc rounds rates');
+  const bond = { ...bondShape(6650, { rttMs: 150 }), burstBytes: 4156 };
+  assert.deepEqual(lines('wbond', { dev: 'wbond', shape: { ...bond, rateKbit: 6680 } }), [], 'tc rounds rates');
+  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30 }).length, 2, 'an older chain is rebuilt (see above)');
   assert.deepEqual(lines('wbg2p1', undefined), [], 'the default qdisc is not ours');
 });
 
 test('a new delay is one change; the shaper and its queue stay', () => {
-  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 12, shape }), ['tc qdisc change dev wbg1p1 root handle 1: netem delay 12ms']);
+  const oldTbf = 'tc qdisc change dev wbg1p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 mtu 1504 peakrate 1900kbit latency 300ms overhead 110';
+  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 12, shape }), ['tc qdisc change dev wbg1p1 root handle 1: netem delay 12ms', oldTbf]);
 });
 
 test('changed parameters are changed in place; other kinds rebuild the chain; nothing wanted removes it', () => {
-  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 0, shape }), ['tc qdisc change dev wbg1p1 root handle 1: netem delay 0ms'], 'no delay: netem stays, at 0');
+  const tbf = (kbit: number) => `tbf rate ${kbit}kbit burst 3044 mtu 1504 peakrate ${2 * kbit}kbit latency 300ms overhead 110`;
+  assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 0, shape }), [
+    'tc qdisc change dev wbg1p1 root handle 1: netem delay 0ms', `tc qdisc change dev wbg1p1 parent 1:1 handle 2: ${tbf(950)}`,
+  ], 'no delay: netem stays, at 0');
   assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape: { ...shape, targetMs: 40 } }), [
+    `tc qdisc change dev wbg1p1 parent 1:1 handle 2: ${tbf(950)}`,
     'tc qdisc change dev wbg1p1 parent 2:1 handle 3: fq_codel target 40ms interval 113ms',
   ], 'a new CoDel target in place');
   assert.deepEqual(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 10, shape: { ...shape, rateKbit: 500 } }), [
     'tc qdisc change dev wbg1p1 root handle 1: netem delay 10ms',
-    'tc qdisc change dev wbg1p1 parent 1:1 handle 2: tbf rate 500kbit burst 3044 latency 300ms overhead 110',
+    `tc qdisc change dev wbg1p1 parent 1:1 handle 2: ${tbf(500)}`,
   ]);
   assert.deepEqual(lines('wbg2p1', { dev: 'wbg2p1', delayMs: 20, shape }), [
     'tc qdisc replace dev wbg2p1 root handle 1: netem delay 20ms',
-    'tc qdisc replace dev wbg2p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 latency 300ms overhead 110',
+    `tc qdisc replace dev wbg2p1 parent 1:1 handle 2: ${tbf(950)}`,
     'tc qdisc replace dev wbg2p1 parent 2:1 handle 3: fq_codel target 18ms interval 113ms',
   ]);
   const delayOnly = on('wbg1p1').filter((q) => q.kind === 'netem');
   assert.deepEqual(qdiscSteps('wbg1p1', { dev: 'wbg1p1', delayMs: 30, shape }, delayOnly).map(formatStep), [
     'tc qdisc del dev wbg1p1 root',
     'tc qdisc replace dev wbg1p1 root handle 1: netem delay 30ms',
-    'tc qdisc replace dev wbg1p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 latency 300ms overhead 110',
+    'tc qdisc replace dev wbg1p1 parent 1:1 handle 2: tbf rate 950kbit burst 3044 mtu 1504 peakrate 1900kbit latency 300ms overhead 110',
     'tc qdisc replace dev wbg1p1 parent 2:1 handle 3: fq_codel target 18ms interval 113ms',
   ], 'shaping added under a delay-only netem: rebuilt');
   assert.deepEqual(lines('wbg1p1', undefined), ['tc qdisc del dev wbg1p1 root']);
