@@ -34,10 +34,10 @@ function wanted(q: QdiscSpec): Elem[] {
     out.push({
       kind: 'tbf',
       // latency only sizes tbf's own fifo, which fq_codel replaces. A peak bucket of one packet
-      // (mtu, at twice the rate) makes tbf split GSO batches (forwarded TCP arrives GRO-merged)
-      // into their packets before counting them: `overhead` is added once per skb, so a batch of
-      // n packets would be counted n-1 overheads short (the bond's shaper let ~5 % more through
-      // than its rate in the lab).
+      // (mtu, at twice the rate) makes tbf split GSO batches (forwarded TCP arrives GRO-merged
+      // from a server's NIC) into their packets before counting them: `overhead` is added once per
+      // skb, so a batch of n packets would be counted n-1 overheads short. (The lab's veths do not
+      // merge: its bond shaper saw 1400-byte packets on average.)
       args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'mtu', String(s.packetBytes + MTU_SLACK), 'peakrate', `${2 * s.rateKbit}kbit`, 'latency', '300ms', 'overhead', String(s.overheadBytes)],
       same: (k) => sameRate(k.rateKbit, s.rateKbit) && near(k.minburst, s.packetBytes + MTU_SLACK + s.overheadBytes, 16) && k.overhead === s.overheadBytes,
     });
