@@ -70,23 +70,29 @@ export function bondShape(sumKbit: number, ctx: Omit<ShapeContext, 'paths'> = {}
   return shape(sumKbit, frame, GRETAP_OVERHEAD - ETHERNET_HEADER + wgToWire(ctx), { ...ctx, paths: 1 }, BOND_RTT_SHARE);
 }
 
+/**
+ * CoDel's target as a share of the bond's round trip (below). At a link, a quarter: 0.4 of it
+ * cost hetero-3's spike figure (2.0 s against 0.9 s: the bulk flow's longer queue on the links
+ * left). At the bond, where fq_codel sees the flows before they are striped (a call never waits
+ * behind a download's queue there), half: one download over hetero-3 measured 0.83 (0.77-0.88)
+ * against 0.71 (0.68-0.84) with a quarter, three runs each.
+ */
 const LINK_RTT_SHARE = 0.25;
 const BOND_RTT_SHARE = 0.5;
 
 function shape(kbit: number, packetBytes: number, overheadBytes: number, ctx: ShapeContext, rttShare: number): ShapeSpec {
   const rttMs = ctx.rttMs ?? 0;
   const rateKbit = Math.max(8, Math.round(kbit));
-  // One TCP flow in the bond is a flow per gretap here (fq_codel hashes the GRE key too), each
-  // drained at the link's rate over its gretaps: its packets wait that share's packet time.
+  // At a link, one TCP flow in the bond is a flow per gretap (fq_codel hashes the GRE key too),
+  // each drained at the link's rate over its gretaps: its packets wait that share's packet time.
+  // At the bond, a flow is a flow (paths 1).
   const packetMs = ((packetBytes + overheadBytes) * 8 * Math.max(1, ctx.paths ?? 1)) / rateKbit;
   // CoDel's 5 ms target is below one packet's time on a slow link: it would drop every packet that
   // waits behind one other; 1.5 packet times at least (as sqm-scripts does). Same target as when
   // each gretap had its own shaper; with the link's own packet time instead, hetero-3's slow
   // uploads got a third of it and one upload measured 0.60 (0.48-0.69) against 0.65-0.70. And one TCP flow
   // keeps a link full after it backs off only with some standing queue: with 5 ms, one download
-  // over equal-3 (40 ms round trip) got 0.74 of the links, with 15-30 ms 0.79-0.81 (lab A/B). A
-  // quarter of the bond's round trip: 0.4 of it cost hetero-3's spike figure (2.0 s against
-  // 0.9 s: the bulk flow's longer queue on the links left) for no clear gain there.
+  // over equal-3 (40 ms round trip) got 0.74 of the links, with 15-30 ms 0.79-0.81 (lab A/B).
   const targetMs = Math.min(200, Math.max(5, Math.ceil(1.5 * packetMs), Math.round(rttShare * rttMs)));
   return {
     rateKbit,
