@@ -281,6 +281,10 @@ async function main(): Promise<void> {
       out.cpu = { tunnel_kbit: Math.round(cpu), needed_kbit: needed, ok: cpu >= needed, timer_lag_p95_ms: lag };
       log(`cpu check: unshaped through wanbond ${Math.round(cpu)} kbit/s, need ${needed}; timer lag p95 ${lag} ms`);
     } finally {
+      // What the links did meanwhile (a link judged down during a download explains a low figure).
+      const moves = (text: string) => text.split('\n').filter((l) => / -> |out of the bond|steering:/.test(l)).slice(-60);
+      out.runs['no_rates_router_moves'] = moves(bare.router.output());
+      out.runs['no_rates_conc_moves'] = moves(bare.conc.output());
       await bare.stop().catch(() => undefined);
     }
     if (!out.cpu.ok) {
