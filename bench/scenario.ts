@@ -52,6 +52,10 @@ async function repeat(name: string, f: () => Promise<number>, diag?: { lab: Lab;
   return r3(median(xs));
 }
 
+/** Who sends and who receives in a download and in an upload, for `repeat`'s diagnostics. */
+const downloadEnds = (lab: Lab) => ({ lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
+const uploadEnds = (lab: Lab) => ({ lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns });
+
 /** The last download's goodput from the receiver's own intervals (against iperf3's end summary). */
 let lastIntervalRatio: number | null = null;
 const down = (lab: Lab, parallel = 1) => async () => {
@@ -242,7 +246,7 @@ async function main(): Promise<void> {
     const bestPing = await lab.ping('router', lab.server.address, 20, { intervalSec: 0.2, bind: best.address });
     out.wanbond.best_link_rtt_ms = out.baseline.best_link_rtt_ms = Math.round(bestPing.rttAvgMs ?? 0);
     if (parts.has('baseline')) {
-      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab), { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
+      out.baseline.single_flow_down_ratio = await repeat('baseline.single_flow_down_ratio', down(lab), downloadEnds(lab));
       out.baseline.multi_flow_down_ratio = await repeat('baseline.multi_flow_down_ratio', down(lab, 8));
       out.baseline.single_flow_up_ratio = await repeat('baseline.single_flow_up_ratio', up(lab));
       out.baseline.call_rtt_ms = Math.round(await repeat('baseline.call_rtt_ms', async () => {
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
       const trained = async () => (bare.router.output().match(/by packet train \(5 measured\)/g) ?? []).length >= 2 * lab.links.length;
       for (let i = 0; i < 120 && !(await trained()); i++) await sleep(1000);
       log(`packet trains done at every link: ${await trained()}`);
-      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab), { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
+      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab), downloadEnds(lab));
       for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
       let cpu = 0;
       for (let i = 0; i < 3 && cpu < needed; i++) {
@@ -300,10 +304,9 @@ async function main(): Promise<void> {
       if (!ready) throw new Error(`wanbond did not come up; router agent says:\n${wb.router.output().slice(-3000)}`);
       await sleep(3000);
       if (parts.has('figures')) {
-        const fromServer = { lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs };
-        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), fromServer);
-        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), fromServer);
-        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab), { lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns });
+        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), downloadEnds(lab));
+        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), downloadEnds(lab));
+        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab), uploadEnds(lab));
       }
       if (parts.has('scenarios')) Object.assign(out.wanbond, await scenarios(lab, wb));
     } finally {

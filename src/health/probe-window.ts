@@ -120,10 +120,10 @@ export class ProbeWindow {
   /**
    * Like TCP's RTO, but tighter: a silent link must be noticed in a few hundred ms. A link is down
    * after `down` silent checks, one per interval, counted from this timeout: with three intervals
-   * (300 ms) a cut link left the bond 0.95-1.3 s after the cut in the bench; with two, one
-   * interval sooner. Silence needs no reply at all for this long, so a queue that grows while
-   * replies keep coming is not silence, and every link silent together is judged a stall
-   * (silenceIsLinks).
+   * (300 ms) a cut or spiking link left the bond 0.9-1.3 s after the bench's command, with two
+   * 0.76-1.13 s (full bench, both profiles). Silence needs no reply at all for this long, so a
+   * queue that grows while replies keep coming is not silence, and every link silent together is
+   * judged a stall (silenceIsLinks).
    */
   lossTimeout(): number {
     const floor = 2 * this.intervalMs;

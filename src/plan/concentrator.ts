@@ -49,7 +49,10 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     const bond = siteBond(site.subnet);
     const members: string[] = [];
     let expressDev: string | undefined;
-    const steered = site.peers.map((peer) => ({ peer, key: steerKey(site.name, peer.name), st: steeringFor(inp.steering, steerKey(site.name, peer.name)) }));
+    const steered = site.peers.map((peer) => {
+      const key = steerKey(site.name, peer.name);
+      return { peer, key, st: steeringFor(inp.steering, key) };
+    });
     const shaping = bondShaping(steered.filter((x) => x.st.in_bond).map((x) => x.st), { bondMtu });
     for (const { peer, key, st } of steered) {
       const a = linkAddresses(site.subnet, peer.id);

@@ -156,8 +156,10 @@ export function addGretaps(plan: Plan, l: Pick<Link, 'id'>, st: LinkSteering, lo
   return out;
 }
 
-/** The shaper of a link this end transmits on, from its steering; undefined: not shaped. */
-/** A link's own shaper: its shaped rate, times `headroom` when the bond has a shaper of its own. */
+/**
+ * The shaper of a link this end transmits on, from its steering (undefined: not shaped): its
+ * shaped rate, times `headroom` when the bond has a shaper of its own.
+ */
 export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs' | 'paths'>, headroom = 1): ShapeSpec | undefined {
   return st.shape_kbit > 0 ? linkShape(st.shape_kbit * headroom, { ...ctx, rttMs: st.rtt_ms, paths: st.paths }) : undefined;
 }
