@@ -29,18 +29,20 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 
 const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, reps, cpu: { tunnel_kbit: 0, needed_kbit: 0, ok: false }, baseline: {}, wanbond: {}, results: null, runs: {} };
 
+/** One run's figure, with what else the run saw worth keeping beside its diagnostics. */
+type Run = number | { value: number; note: Record<string, number> };
+
 /** `reps` runs of a figure, the median quoted; with `diag`, what TCP and the queues did in each run. */
-async function repeat(name: string, f: () => Promise<number>, diag?: { lab: Lab; senderNs: string; receiverNs: string }): Promise<number> {
+async function repeat(name: string, f: () => Promise<Run>, diag?: { lab: Lab; senderNs: string; receiverNs: string }): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < reps; i++) {
     try {
       const before = diag ? await snapshot(diag.lab, diag.senderNs, diag.receiverNs) : null;
-      xs.push(await f());
+      const run = await f();
+      xs.push(typeof run === 'number' ? run : run.value);
       if (diag && before) {
         const d = changed(before, await snapshot(diag.lab, diag.senderNs, diag.receiverNs));
-        if (lastIntervalRatio !== null) d['receiver_intervals_ratio'] = lastIntervalRatio;
-        lastIntervalRatio = null;
-        (out.runs[`diag.${name}`] ??= []).push(d);
+        (out.runs[`diag.${name}`] ??= []).push(typeof run === 'number' ? d : { ...d, ...run.note });
       }
     } catch (e) {
       log(`${name}: run failed: ${(e as Error).message}`);
@@ -56,12 +58,11 @@ async function repeat(name: string, f: () => Promise<number>, diag?: { lab: Lab;
 const downloadEnds = (lab: Lab) => ({ lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
 const uploadEnds = (lab: Lab) => ({ lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns });
 
-/** The last download's goodput from the receiver's own intervals (against iperf3's end summary). */
-let lastIntervalRatio: number | null = null;
-const down = (lab: Lab, parallel = 1) => async () => {
+/** A download's goodput ratio; noted beside it, the same from the receiver's own intervals (against iperf3's end summary). */
+const down = (lab: Lab, parallel = 1) => async (): Promise<Run> => {
   const r = await lab.iperf('lan', { seconds: 10, reverse: true, parallel, extra: ['-O', '2'] });
-  lastIntervalRatio = r.intervalBitsPerSecond === null ? null : r3(r.intervalBitsPerSecond / 1000 / sumDown);
-  return r.bitsPerSecond / 1000 / sumDown;
+  const value = r.bitsPerSecond / 1000 / sumDown;
+  return r.intervalBitsPerSecond === null ? value : { value, note: { receiver_intervals_ratio: r3(r.intervalBitsPerSecond / 1000 / sumDown) } };
 };
 const up = (lab: Lab) => async () => (await lab.iperf('lan', { seconds: 10, extra: ['-O', '2'] })).bitsPerSecond / 1000 / sumUp;
 

@@ -1,6 +1,7 @@
-// Why a throughput figure is what it is: the sending host's TCP counters (retransmits, reordering
-// seen, spurious recoveries undone) and every qdisc's drops in the lab, before and after a run.
-// Only what changed is kept, in the detail file beside the run's figure.
+// Why a throughput figure is what it is: the sending and receiving hosts' TCP counters
+// (retransmits, reordering seen, spurious recoveries undone, the out-of-order queue), every qdisc's
+// drops (and the shapers' and emulated links' bytes) and every device's dropped packets in the
+// lab, before and after a run. Only what changed is kept, in the detail file beside the run's figure.
 import type { Lab } from '../lab/topology.ts';
 
 export interface DiagSnapshot {
@@ -43,27 +44,29 @@ function queueNamespaces(lab: Lab): string[] {
   return [...ns];
 }
 
+/** JSON a command printed, or nothing (a namespace without the device, a command that failed). */
+function parsed<T>(stdout: string): T[] {
+  try {
+    return JSON.parse(stdout) as T[];
+  } catch {
+    return [];
+  }
+}
+
 export async function snapshot(lab: Lab, senderNs: string, receiverNs: string): Promise<DiagSnapshot> {
   const counters = async (ns: string) =>
     parseProcTables((await lab.exec(ns, ['cat', '/proc/net/netstat', '/proc/net/snmp'], { reject: false })).stdout);
   const tcp = await counters(senderNs);
   for (const [k, v] of Object.entries(await counters(receiverNs))) tcp[`rx.${k}`] = v;
   const qdisc: Record<string, number> = {};
-  await Promise.all([...queueNamespaces(lab), receiverNs].map(async (ns) => {
-    const r = await lab.exec(ns, ['ip', '-s', '-j', 'link', 'show'], { reject: false });
-    let list: IpLink[] = [];
-    try { list = JSON.parse(r.stdout) as IpLink[]; } catch { return; }
-    for (const l of list) {
+  const queues = queueNamespaces(lab);
+  await Promise.all([...new Set([...queues, receiverNs])].map(async (ns) => {
+    for (const l of parsed<IpLink>((await lab.exec(ns, ['ip', '-s', '-j', 'link', 'show'], { reject: false })).stdout)) {
       const st = l.stats64;
-      const n = (st?.rx?.dropped ?? 0) + (st?.rx?.errors ?? 0) + (st?.tx?.dropped ?? 0) + (st?.tx?.errors ?? 0);
-      qdisc[`${ns}/${l.ifname}.link_dropped`] = n;
+      qdisc[`${ns}/${l.ifname}.link_dropped`] = (st?.rx?.dropped ?? 0) + (st?.rx?.errors ?? 0) + (st?.tx?.dropped ?? 0) + (st?.tx?.errors ?? 0);
     }
-  }));
-  await Promise.all(queueNamespaces(lab).map(async (ns) => {
-    const r = await lab.exec(ns, ['tc', '-s', '-j', 'qdisc', 'show'], { reject: false });
-    let list: TcQdisc[] = [];
-    try { list = JSON.parse(r.stdout) as TcQdisc[]; } catch { return; }
-    for (const q of list) {
+    if (!queues.includes(ns)) return;
+    for (const q of parsed<TcQdisc>((await lab.exec(ns, ['tc', '-s', '-j', 'qdisc', 'show'], { reject: false })).stdout)) {
       if (!q.dev || q.dev === 'lo') continue;
       const at = `${ns}/${q.dev}/${q.kind}:${q.handle}`;
       qdisc[`${at}.drops`] = q.drops ?? 0;

@@ -11,10 +11,7 @@
 // one queue; each link keeps its own shaper a little above its share (SPLIT_HEADROOM), which only
 // fills if the split is off, and which also carries what passes beside the bond: the express
 // tunnel and the health probes. Pure: the parameters.
-import { computeMtu, GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
-
-/** The bond's frames carry an Ethernet header of their own (the gretap's inner one). */
-const ETHERNET_HEADER = 14;
+import { computeMtu, GRE_OVERHEAD, GRETAP_OVERHEAD, MODEM_ETHERNET, WG_OVERHEAD_V4, WG_OVERHEAD_V6 } from './addressing.ts';
 
 export interface ShapeSpec {
   /** Token rate of the link (kbit/s), on the wire. */
@@ -66,8 +63,9 @@ export function linkShape(linkKbit: number, ctx: ShapeContext = {}): ShapeSpec {
  * here sees the flows themselves, not yet split over gretaps: one TCP flow is one flow.
  */
 export function bondShape(sumKbit: number, ctx: Omit<ShapeContext, 'paths'> = {}): ShapeSpec {
-  const frame = ETHERNET_HEADER + (ctx.bondMtu ?? DEFAULT_BOND_MTU);
-  return shape(sumKbit, frame, GRETAP_OVERHEAD - ETHERNET_HEADER + wgToWire(ctx), { ...ctx, paths: 1 }, BOND_RTT_SHARE);
+  // The frame is what the gretap carries inside: its overhead less the outer IP and GRE.
+  const frame = (ctx.bondMtu ?? DEFAULT_BOND_MTU) + GRETAP_OVERHEAD - GRE_OVERHEAD;
+  return shape(sumKbit, frame, GRE_OVERHEAD + wgToWire(ctx), { ...ctx, paths: 1 }, BOND_RTT_SHARE);
 }
 
 /**
