@@ -304,6 +304,11 @@ async function main(): Promise<void> {
       log(`wanbond up (LAN through the concentrator, every link up at both ends): ${ready}`);
       if (!ready) throw new Error(`wanbond did not come up; router agent says:\n${wb.router.output().slice(-3000)}`);
       await sleep(3000);
+      // The bonds' round-robin order (their slave lists), as the figures ran.
+      for (const ns of ['router', 'conc']) {
+        const r = await lab.exec(ns, ['sh', '-c', 'cat /sys/class/net/wb*/bonding/slaves'], { reject: false });
+        out.runs[`bond_slaves.${ns}`] = [r.stdout.trim()];
+      }
       if (parts.has('figures')) {
         out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), downloadEnds(lab));
         out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), downloadEnds(lab));

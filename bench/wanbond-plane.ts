@@ -52,12 +52,16 @@ function stamper(p: SpawnedProcess, side: StampedLine['side'], into: StampedLine
   return () => clearInterval(t);
 }
 
-/** `rates: false` leaves the links' rates out of the router's config (nothing shaped; capacities measured by packet trains). */
-export async function startWanbond(lab: Lab, opts: { rates?: boolean } = {}): Promise<WanbondPlane> {
+/**
+ * `rates: false` leaves the links' rates out of the router's config (nothing shaped; capacities
+ * measured by packet trains); `logLevel` 'debug' has both agents log every command they run.
+ */
+export async function startWanbond(lab: Lab, opts: { rates?: boolean; logLevel?: 'info' | 'debug' } = {}): Promise<WanbondPlane> {
+  const level = opts.logLevel ? [`\toption log_level '${opts.logLevel}'`] : [];
   mkdirSync(DIR, { recursive: true, mode: 0o700 });
   const concPub = await keypair(lab, `${DIR}/conc.key`);
   const peers: string[] = [];
-  const router = ['config globals', "\toption enabled '1'", "\toption role 'router'", "\toption mode 'balance-rr'", '',
+  const router = ['config globals', "\toption enabled '1'", "\toption role 'router'", "\toption mode 'balance-rr'", ...level, '',
     'config concentrator', `\toption host '${lab.conc.address}'`, "\toption port '51820'", `\toption public_key '${concPub}'`,
     "\toption site 'bench'", `\toption subnet '${SUBNET}'`, ''];
   for (const l of lab.links) {
@@ -69,7 +73,7 @@ export async function startWanbond(lab: Lab, opts: { rates?: boolean } = {}): Pr
       `\toption private_key_file '${DIR}/${l.name}.key'`, '');
   }
   const conc = ['config globals', "\toption enabled '1'", "\toption role 'concentrator'", "\toption listen_port '51820'",
-    `\toption private_key_file '${DIR}/conc.key'`, `\toption public_interface '${lab.conc.dev}'`, '',
+    `\toption private_key_file '${DIR}/conc.key'`, `\toption public_interface '${lab.conc.dev}'`, ...level, '',
     "config site 'bench'", `\toption subnet '${SUBNET}'`, ...peers.map((p) => `\tlist peer '${p}'`), ''];
   writeFileSync(`${DIR}/router.uci`, router.join('\n'));
   writeFileSync(`${DIR}/conc.uci`, conc.join('\n'));

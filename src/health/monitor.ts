@@ -274,7 +274,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
 
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
     const router = this.o.role === 'router';
-    if (msg.t === 'reply') t.window.replied(msg.seq, at);
+    if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
     else if (msg.t === 'train') t.trains.onTrain(msg, at);
     else if (msg.t === 'train_req') {
       if (!router) t.trains.answer(t.sock, msg, at);
@@ -323,7 +323,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       else if (train) t.sock.send({ v: 1, t: 'train_res', link: t.spec.id, id: train.id, kbit: train.kbit ?? 0 });
       if (t.sock.ready) {
         t.window.sent(t.seq, now);
-        t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now)) });
+        t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now * 100) / 100) });
         t.seq = (t.seq + 1) % 2 ** 32;
       }
     }
@@ -414,7 +414,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         const shape = router ? t.spec.tx_shape_kbit : t.peerCap?.shape_kbit;
         const minRtt = t.metrics?.min_rtt_ms ?? null;
         return {
-          name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, shape_kbit: shape ?? 0,
+          name: t.spec.key, in_set: ts.members.includes(t.spec.key), capacity_kbit: weightCap, tx_kbit: tx, owd_ms: minRtt === null ? null : minRtt / 2, fwd_ms: t.metrics?.min_fwd_ms ?? null, shape_kbit: shape ?? 0,
           rtt_ms: xrtt[i]!.rtt_ms, late: xrtt[i]!.late, group: siteOfKey(t.spec.key),
         };
       }),

@@ -28,6 +28,12 @@ export const replySchema = z.strictObject({
   link: linkId,
   seq,
   ts: millis, // the probe's ts, unchanged
+  /**
+   * The replier's clock as the probe arrived less its ts (ms): the one-way delay toward the replier
+   * plus an offset between the two clocks that is the same on every link, so differences between
+   * links are their differences in one-way delay. Absent from older peers.
+   */
+  d: z.number().finite().min(-1e13).max(1e13).optional(),
 });
 export const capacitySchema = z.strictObject({
   v: z.literal(PROBE_VERSION),

@@ -74,7 +74,7 @@ export class ProbeSocket {
     if (!r.ok) return this.o.garbage.add(r.why);
     if (r.msg.link !== this.o.link) return this.o.garbage.add('wrong_link');
     if (r.msg.t === 'probe') {
-      this.send({ v: r.msg.v, t: 'reply', link: r.msg.link, seq: r.msg.seq, ts: r.msg.ts });
+      this.send({ v: r.msg.v, t: 'reply', link: r.msg.link, seq: r.msg.seq, ts: r.msg.ts, d: Math.round((at - r.msg.ts) * 100) / 100 });
       return;
     }
     this.o.onMessage(r.msg, at);

@@ -23,8 +23,13 @@ export interface LinkMetrics {
   rtt_ms: number | null;
   /** RTT of the newest reply (ms). */
   last_rtt_ms: number | null;
-  /** Lowest RTT in the long window: the link's base delay, what steering equalises. */
+  /** Lowest RTT in the long window: the link's base delay. */
   min_rtt_ms: number | null;
+  /**
+   * Lowest one-way delay toward the peer over the last minute, plus a clock offset common to every
+   * link (the peer's `d`): what steering equalises, where the peer reports it. Null before that.
+   */
+  min_fwd_ms: number | null;
   /** Mean variation between consecutive RTTs (RFC 3550 style), ms. */
   jitter_ms: number | null;
   loss_short_pct: number | null;
@@ -56,6 +61,13 @@ interface Slot {
   rtt: number | null;
 }
 
+/**
+ * The peer's one-way samples are kept this long (ms), as one lowest per second: under load a probe
+ * waits behind a full packet on the modem (48 ms on a 250 kbit/s uplink), and over 10 s the lowest
+ * sample moved by 2-5 ms from one window to the next, each move a netem change.
+ */
+const FWD_KEEP_MS = 60_000;
+
 export class ProbeWindow {
   private readonly longSize: number;
   private readonly shortSize: number;
@@ -70,6 +82,8 @@ export class ProbeWindow {
   private lastReply: number | null = null;
   private sentCount = 0;
   private receivedCount = 0;
+  /** Lowest one-way sample per second (clock / 1000, floored). */
+  private fwdBySecond = new Map<number, number>();
 
   constructor(opts: WindowOptions) {
     this.intervalMs = opts.intervalMs;
@@ -85,12 +99,20 @@ export class ProbeWindow {
     this.sentCount++;
   }
 
-  /** Record a reply; returns its RTT, or null for an unknown or duplicate sequence number. */
-  replied(seq: number, now: number): number | null {
+  /**
+   * Record a reply (`fwd`: the peer's one-way delay sample, see min_fwd_ms); returns its RTT, or
+   * null for an unknown or duplicate sequence number.
+   */
+  replied(seq: number, now: number, fwd?: number): number | null {
     const slot = this.slots.find((s) => s.seq === seq);
     if (!slot || slot.rtt !== null || now < slot.sentAt) return null;
     const rtt = now - slot.sentAt;
     slot.rtt = rtt;
+    if (fwd !== undefined) {
+      const sec = Math.floor(now / 1000);
+      this.fwdBySecond.set(sec, Math.min(fwd, this.fwdBySecond.get(sec) ?? Infinity));
+      for (const k of this.fwdBySecond.keys()) if (k < sec - FWD_KEEP_MS / 1000) this.fwdBySecond.delete(k);
+    }
     this.receivedCount++;
     this.lastReply = now;
     if (this.lastRtt !== null) {
@@ -157,6 +179,7 @@ export class ProbeWindow {
       rtt_ms: this.srtt,
       last_rtt_ms: this.lastRtt,
       min_rtt_ms: rtts.length ? Math.min(...rtts) : null,
+      min_fwd_ms: this.fwdBySecond.size ? Math.min(...this.fwdBySecond.values()) : null,
       jitter_ms: this.jitter,
       loss_short_pct: lossOf(decided.slice(-this.shortSize)),
       loss_long_pct: lossOf(decided),

@@ -2,7 +2,7 @@
 // failed link out of the bond must not wait for a full reconcile (several `ip`/`tc`/`wg` runs,
 // each a fork of the agent that stalls a small router for a moment), and status must say what
 // the kernel has, not what the last plan wanted.
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 const SYS = '/sys/class/net';
@@ -11,6 +11,15 @@ const SYS = '/sys/class/net';
 export function masterOf(dev: string, sys = SYS): string | null {
   try {
     return basename(readlinkSync(`${sys}/${dev}/master`));
+  } catch {
+    return null;
+  }
+}
+
+/** The slaves of `bond` in its list order (the order balance-rr serves them in); null when unreadable. */
+export function slavesOf(bond: string, sys = SYS): string[] | null {
+  try {
+    return readFileSync(`${sys}/${bond}/bonding/slaves`, 'utf8').split(/\s+/).filter(Boolean);
   } catch {
     return null;
   }

@@ -8,6 +8,7 @@ import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
 import { classedSteps } from './class-diff.ts';
+import { enslaveOrder } from '../plan/slave-order.ts';
 import { qdiscSteps } from './qdisc-diff.ts';
 import { iptablesSteps } from './iptables.ts';
 
@@ -138,15 +139,16 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
   if (plan.forwarding && !st.forwarding) pre.push({ argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], why: 'forwarding' });
   // WireGuard first, then bonds, then gretaps (which need both).
   const order = { wireguard: 0, bond: 1, gretap: 2, gre: 2 } as const;
+  // Gretaps to enslave, per bond: enslaved after the loop, in the bond's planned order.
+  const entering = new Map<string, Set<string>>();
+  const enter = (bond: string, name: string) => entering.set(bond, (entering.get(bond) ?? new Set()).add(name));
   for (const d of [...plan.links].sort((a, b) => order[a.kind] - order[b.kind])) {
     const k = have.get(d.name);
     if (!k) {
       links.push(...createLink(d, st.wgKernel));
       fresh.add(d.name);
-      if (d.kind === 'gretap' && d.master) {
-        links.push({ argv: ['ip', 'link', 'set', d.name, 'master', d.master], why: `${d.name} into ${d.master}` });
-      }
-      links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
+      if (d.kind === 'gretap' && d.master) enter(d.master, d.name);
+      else links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
       continue;
     }
     if (d.mtu && k.mtu !== d.mtu) links.push({ argv: ['ip', 'link', 'set', d.name, 'mtu', String(d.mtu)], why: `${d.name} MTU ${d.mtu}` });
@@ -155,8 +157,7 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
         if (k.master) links.push({ argv: ['ip', 'link', 'set', d.name, 'nomaster'], why: `${d.name} out of ${k.master}` });
         // The kernel enslaves only interfaces that are down.
         if (k.up || k.master) links.push({ argv: ['ip', 'link', 'set', d.name, 'down'], why: `${d.name} down to enslave it` });
-        links.push({ argv: ['ip', 'link', 'set', d.name, 'master', d.master], why: `${d.name} into ${d.master}` });
-        links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
+        enter(d.master, d.name);
         continue;
       }
       // The kernel closes a released slave; out of the bond a gretap carries nothing, so it may
@@ -165,6 +166,17 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
       continue;
     }
     if (!k.up && !(d.kind === 'gretap' && !d.master)) links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
+  }
+  // In the bond's planned order (balance-rr serves slaves in list order: src/plan/slave-order.ts).
+  const linkOf = (g: string) => plan.planLinks.find((l) => l.gretaps.includes(g))?.key ?? g;
+  for (const [bond, names] of entering) {
+    const stay = (st.bondSlaves?.[bond] ?? []).filter((n) => have.has(n) && want.get(n)?.master === bond && !names.has(n));
+    const { release, enslave } = enslaveOrder(plan.bonds.find((b) => b.name === bond)?.slaves ?? [], linkOf, stay, names);
+    for (const n of release) links.push({ argv: ['ip', 'link', 'set', n, 'nomaster'], why: `${n} out of ${bond}, to enslave it in order` });
+    for (const n of enslave) {
+      links.push({ argv: ['ip', 'link', 'set', n, 'master', bond], why: `${n} into ${bond}` });
+      links.push({ argv: ['ip', 'link', 'set', n, 'up'], why: `${n} up` });
+    }
   }
 
   // --- WireGuard settings (keys by file, never in argv) ---

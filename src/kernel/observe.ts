@@ -1,6 +1,7 @@
 // Ask the kernel what is there: ip -j, wg show all dump, tc -j, nft. Read-only.
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { slavesOf } from './bond-sysfs.ts';
 import { NFT_TABLE, OWN_LINK_NAME } from '../plan/addressing.ts';
 import { parseClasses, parseIptSave, parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump, type KClass, type KQdisc } from './state.ts';
 import type { KernelState } from './state.ts';
@@ -90,8 +91,16 @@ export async function observe(): Promise<KernelState> {
   } catch {
     /* no procfs: treat as off */
   }
+  const parsedLinks = parseLinks(links);
+  const bondSlaves: Record<string, string[]> = {};
+  for (const l of parsedLinks) {
+    if (l.kind !== 'bond' || !OWN_LINK_NAME.test(l.name)) continue;
+    const s = slavesOf(l.name);
+    if (s) bondSlaves[l.name] = s;
+  }
   return {
-    links: parseLinks(links),
+    links: parsedLinks,
+    bondSlaves,
     addrs: parseAddrs(addrs),
     rules: parseRules(rules),
     // `-d` (the batch) names the type of plain routes; the separate command leaves it out.

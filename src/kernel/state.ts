@@ -63,6 +63,8 @@ export interface KernelState {
   routes: KRoute[];
   wg: KWg[];
   qdiscs: KQdisc[];
+  /** wanbond's bonds' slaves in list order (sysfs), where read; absent: the order is not known. */
+  bondSlaves?: Record<string, string[]>;
   /** HTB classes on wanbond's devices that have an HTB root (the concentrator's shapers). */
   classes?: KClass[];
   /** Tag in the comment of `table inet wanbond`; null when the table does not exist. */

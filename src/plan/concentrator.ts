@@ -5,6 +5,7 @@ import {
   CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId, htbMinor,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
+import { slaveOrder } from './slave-order.ts';
 import { addExpress, addGretaps, bondOpts, bondShaping, emptyPlan, shapeFor, steeringFor } from './router.ts';
 import { steerKey, takesExpress } from './types.ts';
 import type { ClassedShaper, Plan, Steering } from './types.ts';
@@ -48,12 +49,13 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     const sa = siteAddresses(site.subnet);
     const bond = siteBond(site.subnet);
     const members: string[] = [];
+    const bondGretaps: string[][] = [];
     let expressDev: string | undefined;
     const steered = site.peers.map((peer) => {
       const key = steerKey(site.name, peer.name);
       return { peer, key, st: steeringFor(inp.steering, key) };
     });
-    const shaping = bondShaping(steered.filter((x) => x.st.in_bond).map((x) => x.st), { bondMtu });
+    const shaping = bondShaping(steered.filter((x) => x.st.in_bond).map((x) => x.st), { bondMtu, probeIntervalS: config.health.interval });
     for (const { peer, key, st } of steered) {
       const a = linkAddresses(site.subnet, peer.id);
       plan.addrs.push({ dev: CONC_WG, local: a.conc, prefixlen: 32, peer: a.router });
@@ -64,12 +66,15 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
       if (shape && minor <= 0xffff) classes.push({ minor, dst: a.router, shape }); // tc's minors end at 0xffff: site 4095 on
       const xdev = addExpress(plan, siteExpress(site.subnet, peer.id), a.conc, a.router, mtu.wg);
       if (takesExpress(st, st.in_bond) && !expressDev) expressDev = xdev;
-      if (st.in_bond) members.push(peer.name);
+      if (st.in_bond) {
+        members.push(peer.name);
+        bondGretaps.push(gretaps);
+      }
       plan.planLinks.push({ key, site: site.name, name: peer.name, id: peer.id, tunnel: CONC_WG, gretaps, express: xdev, in_bond: st.in_bond });
     }
     plan.links.push({ name: bond, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(site.mode) });
     plan.addrs.push({ dev: bond, local: sa.bondConc, prefixlen: sa.bondPrefix });
-    plan.bonds.push({ name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members });
+    plan.bonds.push({ name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members, slaves: slaveOrder(bondGretaps) });
     if (shaping.bond) plan.qdiscs.push({ dev: bond, shape: shaping.bond });
     const behind = [...site.lan, ...(site.routed_prefix ? [site.routed_prefix] : [])];
     for (const p of behind) plan.routes.push({ table: 'main', dst: p, via: sa.bondRouter, dev: bond });

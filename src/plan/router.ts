@@ -8,7 +8,8 @@ import {
   siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
-import { bondShape, linkShape, SPLIT_HEADROOM, type ShapeContext, type ShapeSpec } from './shaping.ts';
+import { slaveOrder } from './slave-order.ts';
+import { bondRate, bondShape, linkShape, SPLIT_HEADROOM, type ShapeContext, type ShapeSpec } from './shaping.ts';
 import { DEFAULT_STEERING, steerKey, takesExpress } from './types.ts';
 import type { LinkRuntime, LinkSteering, Plan, Steering } from './types.ts';
 
@@ -59,12 +60,13 @@ export function planRouter(inp: RouterInputs): Plan {
   });
   const anyActive = usable.some((l) => l.role === 'active');
   const members: string[] = [];
+  const bondGretaps: string[][] = [];
   let expressDev: string | undefined;
   const steered = usable.map((l) => {
     const st = steeringFor(inp.steering, steerKey(undefined, l.name));
     return { l, st, inBond: st.in_bond && (l.role === 'active' || !anyActive || inp.steering?.links[l.name]?.in_bond === true) };
   });
-  const shaping = bondShaping(steered.filter((x) => x.inBond).map((x) => x.st), { ipv6Endpoint: v6, bondMtu });
+  const shaping = bondShaping(steered.filter((x) => x.inBond).map((x) => x.st), { ipv6Endpoint: v6, bondMtu, probeIntervalS: config.health.interval });
 
   for (const { l, st, inBond } of steered) {
     const rt = inp.runtime[l.name]!;
@@ -86,7 +88,10 @@ export function planRouter(inp: RouterInputs): Plan {
     if (shape) plan.qdiscs.push({ dev: wg, shape });
     const express = addExpress(plan, routerExpress(l.id), a.router, a.conc, mtu.wg);
     if (takesExpress(st, inBond) && !expressDev) expressDev = express;
-    if (inBond) members.push(l.name);
+    if (inBond) {
+      members.push(l.name);
+      bondGretaps.push(gretaps);
+    }
     plan.planLinks.push({
       key: l.name, name: l.name, id: l.id, tunnel: wg, gretaps, express, in_bond: inBond,
       ...(rt.device ? { device: rt.device } : {}), ...(rt.gateway ? { gateway: rt.gateway } : {}),
@@ -96,7 +101,7 @@ export function planRouter(inp: RouterInputs): Plan {
 
   plan.links.push({ name: ROUTER_BOND, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(config.globals.mode) });
   plan.addrs.push({ dev: ROUTER_BOND, local: site.bondRouter, prefixlen: site.bondPrefix });
-  plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members });
+  plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members, slaves: slaveOrder(bondGretaps) });
   if (shaping.bond) plan.qdiscs.push({ dev: ROUTER_BOND, shape: shaping.bond });
   if (!inp.steering?.fallback) plan.routes.push({ table: TABLE_BOND, dst: 'default', via: site.bondConc, dev: ROUTER_BOND });
   const express = config.globals.express_bytes > 0 && !inp.steering?.fallback;
@@ -166,12 +171,13 @@ export function shapeFor(st: LinkSteering, ctx: Omit<ShapeContext, 'rttMs' | 'pa
 
 /**
  * The bond's own shaper (see plan/shaping.ts), when every link in it has a shaped rate: the sum
- * of those, and the links' own shapers then a little above their shares.
+ * of those (less where a link's probes would not fit beside its share: `bondRate`), and the
+ * links' own shapers then a little above their shares.
  */
 export function bondShaping(inBond: LinkSteering[], ctx: Omit<ShapeContext, 'rttMs' | 'paths'>): { bond?: ShapeSpec; headroom: number } {
   if (!inBond.length || inBond.some((st) => st.shape_kbit <= 0)) return { headroom: 1 };
-  const sum = inBond.reduce((a, st) => a + st.shape_kbit, 0);
-  return { bond: bondShape(sum, { ...ctx, rttMs: Math.max(...inBond.map((st) => st.rtt_ms)) }), headroom: SPLIT_HEADROOM };
+  const rate = bondRate(inBond.map((st) => st.shape_kbit), inBond.map((st) => st.paths), ctx);
+  return { bond: bondShape(rate, { ...ctx, rttMs: Math.max(...inBond.map((st) => st.rtt_ms)) }), headroom: SPLIT_HEADROOM };
 }
 
 export function emptyPlan(role: Plan['role']): Plan {

@@ -35,6 +35,8 @@ const WG_PADDING_AVG = 8;
 export interface ShapeContext {
   /** WireGuard runs over IPv6 to the peer. */
   ipv6Endpoint?: boolean;
+  /** Seconds between health probes (config `health.interval`): what they take of each link. */
+  probeIntervalS?: number;
   /** Round trip of a flow through the bond (ms); 0 = unknown. */
   rttMs?: number;
   /** The bond's MTU: a full packet at the shaper is this plus the gretap's 42 bytes. */
@@ -45,6 +47,33 @@ export interface ShapeContext {
 
 /** A link's own shaper runs this much above its share of the bond's: room for a split a little off. */
 export const SPLIT_HEADROOM = 1.05;
+
+/** A probe or a reply as JSON (src/health/probe-message.ts) of an agent up for days: long numbers. */
+const PROBE_PAYLOAD_BYTES = 72;
+
+/**
+ * What the health channel takes of one direction of a link (kbit/s): each probe interval, this
+ * end's probe and its reply to the peer's, each a small datagram inside WireGuard. On a link of a
+ * few hundred kbit/s that is a tenth of it.
+ */
+export function healthKbit(ctx: Pick<ShapeContext, 'ipv6Endpoint' | 'probeIntervalS'>): number {
+  const inner = PROBE_PAYLOAD_BYTES + 8 + (ctx.ipv6Endpoint ? 40 : 20);
+  const wire = Math.ceil(inner / 16) * 16 + wgToWire(ctx) - WG_PADDING_AVG;
+  return (2 * wire * 8) / 1000 / (ctx.probeIntervalS ?? 0.1);
+}
+
+/**
+ * The bond's rate over links shaped to `shapes` (kbit/s) with `paths` gretaps each: their sum,
+ * unless round-robin would then hand a link more than its own shaper passes beside its health
+ * traffic (paths are whole numbers, and a slow link's probes are a large part of it). A link's
+ * shaper filling holds a standing queue on that link alone: its packets arrive late, out of order.
+ */
+export function bondRate(shapes: number[], paths: number[], ctx: Pick<ShapeContext, 'ipv6Endpoint' | 'probeIntervalS'> = {}): number {
+  const sum = shapes.reduce((a, b) => a + b, 0);
+  const allPaths = paths.reduce((a, b) => a + b, 0);
+  const h = healthKbit(ctx);
+  return Math.min(sum, ...shapes.map((s, i) => (Math.max(0, s * SPLIT_HEADROOM - h) * allPaths) / Math.max(1, paths[i]!)));
+}
 
 const wgToWire = (ctx: ShapeContext) => (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
 

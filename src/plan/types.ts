@@ -144,7 +144,8 @@ export interface Plan {
   /** wanbond's firewall rules (nft script + the same for iptables); null: none at all. */
   nft: Firewall | null;
   forwarding: boolean;
-  bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[] }[];
+  /** `slaves`: the bond's gretaps in the order they are to be enslaved (src/plan/slave-order.ts). */
+  bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[]; slaves: string[] }[];
   planLinks: PlanLink[];
   warnings: string[];
 }

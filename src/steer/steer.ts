@@ -30,6 +30,13 @@ export interface SteerInput {
   tx_kbit?: number | null;
   /** One-way base delay, ms (half the lowest RTT); null = unknown. */
   owd_ms: number | null;
+  /**
+   * One-way base delay of this end's transmit direction plus an offset common to every link, ms
+   * (measured by the peer: src/health/probe-window.ts min_fwd_ms); null = unknown. Equalisation
+   * needs only differences between links, and these see what half a round trip cannot: unequal
+   * directions (a slow uplink's share of the round trip) and which way the jitter fell.
+   */
+  fwd_ms?: number | null;
   /** Shape this end's transmit on the link to this (kbit/s); null or 0 = do not shape. */
   shape_kbit?: number | null;
   /** Round trip through the link's tunnel now (ms, smoothed); null = unknown. Chooses the express link. */
@@ -47,7 +54,7 @@ export interface SteerOptions extends PathsOptions, DelayOptions {
   equalise?: boolean;
   /** Capacity must move by this fraction before the gretap counts are recomputed. Default 0.2. */
   capacityHysteresis?: number;
-  /** Delay changes smaller than this (ms) are ignored. Default 5. */
+  /** Delay changes smaller than this (ms) are ignored. Default 3. */
   delayHysteresisMs?: number;
   /** The express link moves only to one faster by more than this (ms) or a fifth of its RTT, whichever is more. Default 10. */
   expressHysteresisMs?: number;
@@ -96,14 +103,15 @@ export function steer(inputs: SteerInput[], opts: SteerOptions = {}, prev?: Stee
   const carrying = inputs.map((l, i) => ({ l, i })).filter(({ l }) => l.in_set && l.owd_ms !== null);
   const extra = inputs.map(() => 0);
   if (opts.equalise !== false && carrying.length > 1) {
+    const fwd = carrying.every(({ l }) => l.fwd_ms !== null && l.fwd_ms !== undefined);
     const d = extraDelays(
-      carrying.map(({ l, i }) => ({ owd_ms: l.owd_ms!, capacity_kbit: l.tx_kbit ?? caps[i]! })),
+      carrying.map(({ l, i }) => ({ owd_ms: fwd ? l.fwd_ms! : l.owd_ms!, capacity_kbit: l.tx_kbit ?? caps[i]! })),
       opts,
     );
     carrying.forEach(({ i }, k) => (extra[i] = d[k]!));
   }
   const rtt = bondRtt(carrying.map(({ l }) => l.owd_ms!), prev);
-  const dh = opts.delayHysteresisMs ?? 5;
+  const dh = opts.delayHysteresisMs ?? 3;
   const { chosen: express, at: expressAt } = expressLinks(inputs, opts, now, prev);
   const steering: Steering = {};
   inputs.forEach((l, i) => {

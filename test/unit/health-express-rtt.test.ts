@@ -9,7 +9,7 @@ import type { LinkMetrics } from '../../src/health/probe-window.ts';
 const NOW = 100_000;
 /** rtt, the age of the oldest unanswered probe, and how long ago the newest answered probe was sent. */
 const m = (rtt: number | null, pending: number | null, answeredAgo: number | null): LinkMetrics => ({
-  rtt_ms: rtt, last_rtt_ms: rtt, min_rtt_ms: rtt, jitter_ms: 1, loss_short_pct: 0, loss_long_pct: 0, last_reply: 0, since_reply_ms: 0,
+  rtt_ms: rtt, last_rtt_ms: rtt, min_rtt_ms: rtt, min_fwd_ms: null, jitter_ms: 1, loss_short_pct: 0, loss_long_pct: 0, last_reply: 0, since_reply_ms: 0,
   silent: false, lost_in_row: 0, pending_age_ms: pending, answered_sent_at: answeredAgo === null ? null : NOW - answeredAgo, loss_timeout_ms: 1000, sent: 10, received: 10,
 });
 const rtts = (links: { metrics: LinkMetrics | null; group: string }[]) => expressRtts(links, 100, NOW);

@@ -14,6 +14,7 @@ test('probe window: RTT, jitter and loss over short and long windows', () => {
   let m = w.metrics(t);
   assert.ok(m.rtt_ms! > 40 && m.rtt_ms! < 50);
   assert.equal(m.min_rtt_ms, 40);
+  assert.equal(m.min_fwd_ms, null, 'no peer sample yet');
   assert.ok(m.jitter_ms! > 9 && m.jitter_ms! <= 10, `jitter ${m.jitter_ms}`);
   assert.equal(m.loss_short_pct, 0);
   assert.equal(m.silent, false);
@@ -80,6 +81,9 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
   const cap = { v: 1, t: 'cap', link: 1, rx_kbit: 4000, now_kbit: 10 } as const;
   assert.deepEqual(decodeMessage(encodeMessage(cap)), { ok: true, msg: cap });
   const rates = { ...cap, paths: 4, backup: false, rate_kbit: 4000, shape_kbit: 3800 } as const;
+  // A reply's one-way sample may be negative (the clocks' offset); older peers send none.
+  const reply = { v: 1, t: 'reply', link: 2, seq: 7, ts: 1234.56, d: -98765.43 } as const;
+  assert.deepEqual(decodeMessage(encodeMessage(reply)), { ok: true, msg: reply });
   assert.deepEqual(decodeMessage(encodeMessage(rates)), { ok: true, msg: rates });
   const bad: [string | Buffer, string][] = [
     ['not json{', 'not_json'],
@@ -87,6 +91,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     ['{"v":1,"t":"probe","link":1,"seq":-1,"ts":1}', 'invalid'],
     ['{"v":2,"t":"probe","link":1,"seq":1,"ts":1}', 'invalid'],
     ['{"v":1,"t":"reply","link":1,"seq":1,"ts":1,"extra":true}', 'invalid'],
+    ['{"v":1,"t":"reply","link":1,"seq":1,"ts":1,"d":"late"}', 'invalid'],
     ['{"v":1,"t":"cap","link":1,"rx_kbit":"fast","now_kbit":1}', 'invalid'],
     ['{"v":1,"t":"cap","link":1,"rx_kbit":1,"now_kbit":1,"shape_kbit":0}', 'invalid'],
     ['[]', 'invalid'],
@@ -103,7 +108,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     }
   }
   assert.equal(g.total, bad.length);
-  assert.equal(g.counts.invalid, 8);
+  assert.equal(g.counts.invalid, 9);
 });
 
 test('probe window: probes in flight while this end stalled are forgotten, not counted as lost', () => {
@@ -121,4 +126,14 @@ test('probe window: probes in flight while this end stalled are forgotten, not c
   assert.equal(m.pending_age_ms, null);
   assert.equal(m.loss_long_pct, 0);
   assert.equal(w.replied(10, 3105), null, 'a reply read late is ignored');
+});
+
+test('probe window: the lowest one-way sample the peer reported over the last minute', () => {
+  const w = new ProbeWindow({ intervalMs: 100, longSize: 5 });
+  // One a second for 70 s: 901 first, 904 at 30 s, the rest higher.
+  for (let seq = 0; seq < 70; seq++) {
+    w.sent(seq, seq * 1000);
+    w.replied(seq, seq * 1000 + 30, seq === 0 ? 901 : seq === 30 ? 904 : 910 + (seq % 3));
+  }
+  assert.equal(w.metrics(70_000).min_fwd_ms, 904, 'the 901 is over a minute old; older than the probe window is kept');
 });

@@ -5,6 +5,7 @@ import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/conf
 import type { Config, Link } from '../../src/config/types.ts';
 import { planRouter, planConcentrator, linkAddresses, siteBond } from '../../src/plan/index.ts';
 import type { LinkRuntime } from '../../src/plan/index.ts';
+import { healthKbit } from '../../src/plan/shaping.ts';
 
 const KEY = (c: string) => c.repeat(42) + 'A=';
 const link = (id: number, extra: Partial<Link> = {}): Link => ({
@@ -31,7 +32,7 @@ test('each link gets its tunnel, /30, fwmark, table, rule and express tunnel; th
   assert.deepEqual(p.wg.find((w) => w.dev === 'wbl3')?.peers, [{ publicKey: KEY('C'), endpoint: '203.0.113.10:51820', allowedIps: ['10.213.7.13/32'], keepalive: 25 }]);
   assert.equal(p.wg[0]!.privateKeyFile, '/k/lte1.key');
   assert.deepEqual(p.links.find((l) => l.name === 'wbg2p1'), { name: 'wbg2p1', kind: 'gretap', master: 'wbond', gretap: { local: '10.213.7.10', remote: '10.213.7.9', key: 1 } });
-  assert.deepEqual(p.bonds, [{ name: 'wbond', mode: 'balance-rr', mtu: 1398, members: ['lte1', 'lte2', 'lte3'] }]);
+  assert.deepEqual(p.bonds, [{ name: 'wbond', mode: 'balance-rr', mtu: 1398, members: ['lte1', 'lte2', 'lte3'], slaves: ['wbg1p1', 'wbg2p1', 'wbg3p1'] }]);
   assert.deepEqual(p.routes.find((r) => r.table === 5700), { table: 5700, dst: 'default', via: '10.213.7.1', dev: 'wbond' });
   assert.match(p.nft!.script, /oifname "wbond" tcp flags syn tcp option maxseg size > 1358 tcp option maxseg size set 1358/);
   assert.match(p.nft!.script, /oifname "wbond" masquerade/);
@@ -104,6 +105,14 @@ test('shaping: when every link in the bond has a rate, the bond holds the one qu
   assert.equal(out.qdiscs.find((q) => q.dev === 'wbond')!.shape!.rateKbit, 3800 + 1900);
   const unshaped = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10' });
   assert.ok(!unshaped.qdiscs.some((q) => q.dev === 'wbond' || q.shape));
+  // Upload of the same links (a quarter): lte3's 238 kbit/s share plus its probes (30 kbit/s: ten
+  // probes and ten replies a second) would overfill its shaper (250): the bond runs at what lte3's
+  // room allows.
+  const slow = { links: { lte1: { paths: 4, shape_kbit: 950, rtt_ms: 150 }, lte2: { paths: 2, shape_kbit: 475, rtt_ms: 150 }, lte3: { shape_kbit: 238, rtt_ms: 150 } } };
+  const sp = planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10', steering: slow });
+  assert.equal(Math.round(healthKbit({}) * 100) / 100, 29.76);
+  assert.equal(sp.qdiscs.find((q) => q.dev === 'wbond')!.shape!.rateKbit, Math.round((238 * 1.05 - healthKbit({})) * 7));
+  assert.equal(healthKbit({ probeIntervalS: 1 }), healthKbit({}) / 10);
 });
 
 test('a backup link joins the bond only while no active link is up', () => {

@@ -94,6 +94,25 @@ test('steering: out of the bond, extra paths and delay, back again', () => {
   ]);
 });
 
+test('gretaps are enslaved interleaved; new ones put slaves out of order behind them, a link coming back is appended', () => {
+  // Paths 3/1/1 interleave as links 1,2,1,3,1: wbg3p1 stands where wbg1p2 belongs.
+  const st = { ...state('router-'), bondSlaves: { wbond: ['wbg1p1', 'wbg2p1', 'wbg3p1'] } };
+  const grown = routerPlan({ steering: { links: { wan1: { paths: 3 } } } });
+  assert.deepEqual(grown.bonds[0]!.slaves, ['wbg1p1', 'wbg2p1', 'wbg1p2', 'wbg3p1', 'wbg1p3']);
+  assert.deepEqual(lines(grown, st).filter((l) => !l.startsWith('ip link add')), [
+    'ip link set wbg3p1 nomaster',
+    'ip link set wbg1p2 master wbond', 'ip link set wbg1p2 up',
+    'ip link set wbg3p1 master wbond', 'ip link set wbg3p1 up',
+    'ip link set wbg1p3 master wbond', 'ip link set wbg1p3 up',
+  ]);
+  // wan2 back in the bond (released by the agent): behind the others, which keep carrying.
+  const back = { ...state('router-'), bondSlaves: { wbond: ['wbg1p1', 'wbg3p1'] } };
+  const g2 = back.links.find((l) => l.name === 'wbg2p1')!;
+  delete g2.master;
+  g2.up = false;
+  assert.deepEqual(lines(routerPlan(), back), ['ip link set wbg2p1 master wbond', 'ip link set wbg2p1 up']);
+});
+
 test('a changed key file or endpoint: one wg set, the key by file only', () => {
   const st = state('router-');
   const plan = routerPlan();

@@ -43,6 +43,17 @@ test('steer: weights and equalises; a link leaving the set drops out of the dela
   assert.equal(cut.b!.extra_delay_ms, 0);
 });
 
+test('steer: equalises by the peer\'s one-way delays where every carrying link has one', () => {
+  // Half the round trip says 15 / 30 / 60; the peer measured this direction 3 ms longer on a
+  // (offset by its clock: only differences count).
+  const fwd = steer(hetero({ a: { fwd_ms: 1018 }, b: { fwd_ms: 1030 }, c: { fwd_ms: 1060 } })).steering;
+  const half = steer(hetero()).steering;
+  assert.equal(fwd.a!.extra_delay_ms, half.a!.extra_delay_ms - 3);
+  assert.equal(fwd.b!.extra_delay_ms, half.b!.extra_delay_ms);
+  // One link without: half round trips for all.
+  assert.deepEqual(steer(hetero({ a: { fwd_ms: 1018 }, b: { fwd_ms: 1030 } })).steering, half);
+});
+
 test('steer: unknown capacity borrows the mean of the known; variants can be switched off', () => {
   const s = steer(hetero({ b: { capacity_kbit: null } })).steering;
   assert.ok(s.b!.paths >= 2);
@@ -59,7 +70,8 @@ test('steer: weighting that turns on later (the last capacity just measured) com
 
 test('steer: measurement noise does not churn the kernel, real change does', () => {
   const first = steer(hetero());
-  const noisy = steer(hetero({ a: { capacity_kbit: 4400, owd_ms: 16 }, c: { capacity_kbit: 900, owd_ms: 62 } }), {}, first);
+  // Capacity within a fifth, delays within 2 ms: the extra delays move by less than the hysteresis.
+  const noisy = steer(hetero({ a: { capacity_kbit: 4400, owd_ms: 15.5 }, c: { capacity_kbit: 950, owd_ms: 60.5 } }), {}, first);
   assert.ok(sameSteering(first.steering, noisy.steering), JSON.stringify(noisy.steering));
   const changed = steer(hetero({ a: { capacity_kbit: 1000 } }), {}, noisy);
   assert.notEqual(changed.steering.a!.paths, 4);
