@@ -37,15 +37,19 @@ export function classify(m: LinkMetrics, h: Health): Check {
  * Whether a silent link's silence is its own. When every link falls silent at once, the likelier
  * cause is either end stalling (a busy CPU, an agent blocked starting a process) or the
  * concentrator being gone, not every modem failing in the same instant: taking links out one by
- * one then only churns the bond. So a silence counts once another link has answered a probe sent
- * after this link's silence began, or once every link has been silent for `allSilentGraceMs`
- * (the concentrator really is gone: links go down and fallback can start). A lone link's silence
+ * one then only churns the bond. So a silence counts once another link has answered a probe that
+ * reached the peer after this link's first unanswered one would have (each sent time plus half
+ * its link's lowest round trip: a peer that stalls answers a fast link's probes sent a little
+ * later than a slow link's, and the slow link alone looked silent, 0.5-0.8 s stalls of an agent
+ * starting `tc` in the lab), or once every link has been silent for `allSilentGraceMs` (the
+ * concentrator really is gone: links go down and fallback can start). A lone link's silence
  * always counts.
  */
 export function silenceIsLinks(m: LinkMetrics, others: LinkMetrics[], now: number, allSilentGraceMs: number): boolean {
   if (!m.silent || others.length === 0 || m.pending_age_ms === null) return true;
-  const from = now - m.pending_age_ms;
-  if (others.some((o) => o.answered_sent_at !== null && o.answered_sent_at >= from)) return true;
+  const reach = (x: LinkMetrics) => (x.min_rtt_ms ?? 0) / 2;
+  const from = now - m.pending_age_ms + reach(m);
+  if (others.some((o) => o.answered_sent_at !== null && o.answered_sent_at + reach(o) >= from)) return true;
   return m.pending_age_ms >= allSilentGraceMs;
 }
 

@@ -124,3 +124,28 @@ test('silence is blamed on a link only when another link still answers, or after
   const b = w(fine, 1950);
   assert.equal(silenceIsLinks(b, [a], 1950, 3000), true, 'a link that answers is not held back');
 });
+
+test('a peer that stalls: a fast link\'s probe sent a little after a slow link\'s is answered, yet the slow link is not blamed', () => {
+  // The peer answers nothing from t = 1000 to 1800. Slow link: 60 ms each way, probes at 50, 150,
+  // ...; fast link: 15 ms, probes at 70, 170, ... The slow probe sent at 950 reaches the peer at
+  // 1010 (unanswered); the fast one sent at 970 at 985 (answered).
+  const link = (phase: number, owd: number, until: number, stallEnd = 1800) => {
+    const pw = new ProbeWindow({ intervalMs: 100 });
+    for (let i = 0; i * 100 + phase <= until; i++) {
+      const sent = i * 100 + phase;
+      pw.sent(i, sent);
+      const atPeer = sent + owd;
+      const back = (atPeer >= 1000 && atPeer < stallEnd ? stallEnd : atPeer) + owd;
+      if (back <= until) pw.replied(i, back);
+    }
+    return pw.metrics(until);
+  };
+  const slow = link(50, 60, 1700);
+  const fast = link(70, 15, 1700);
+  assert.equal(slow.silent, true);
+  assert.equal(fast.answered_sent_at, 970);
+  assert.equal(silenceIsLinks(slow, [fast], 1700, 3000), false, 'the fast link\'s last answer reached the peer before the slow link\'s silence did');
+  // A real cut of the slow link: the fast link's probes keep being answered.
+  const fastOn = link(70, 15, 1700, 1000);
+  assert.equal(silenceIsLinks(slow, [fastOn], 1700, 3000), true);
+});
