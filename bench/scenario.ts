@@ -32,17 +32,26 @@ const out: BenchDetail = { profile, sum_down_kbit: sumDown, sum_up_kbit: sumUp, 
 /** One run's figure, with what else the run saw worth keeping beside its diagnostics. */
 type Run = number | { value: number; note: Record<string, number> };
 
-/** `reps` runs of a figure, the median quoted; with `diag`, what TCP and the queues did in each run. */
-async function repeat(name: string, f: () => Promise<Run>, diag?: { lab: Lab; senderNs: string; receiverNs: string }): Promise<number> {
+/**
+ * `reps` runs of a figure, the median quoted; with `diag`, what TCP and the queues did in each run,
+ * and with its `plane`, the link state changes either agent logged during it (a link judged down
+ * mid-run explains a low figure).
+ */
+async function repeat(name: string, f: () => Promise<Run>, diag?: { lab: Lab; senderNs: string; receiverNs: string; plane?: WanbondPlane }): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < reps; i++) {
     try {
       const before = diag ? await snapshot(diag.lab, diag.senderNs, diag.receiverNs) : null;
+      const startedAt = Date.now();
       const run = await f();
       xs.push(typeof run === 'number' ? run : run.value);
       if (diag && before) {
         const d = changed(before, await snapshot(diag.lab, diag.senderNs, diag.receiverNs));
         (out.runs[`diag.${name}`] ??= []).push(typeof run === 'number' ? d : { ...d, ...run.note });
+      }
+      if (diag?.plane) {
+        const moves = diag.plane.moves(startedAt).map((m) => `${((m.at - startedAt) / 1000).toFixed(1)} s ${m.side} ${m.link}: ${m.from} -> ${m.to}`);
+        (out.runs[`moves.${name}`] ??= []).push(moves.join('; ') || 'none');
       }
     } catch (e) {
       log(`${name}: run failed: ${(e as Error).message}`);
@@ -55,8 +64,8 @@ async function repeat(name: string, f: () => Promise<Run>, diag?: { lab: Lab; se
 }
 
 /** Who sends and who receives in a download and in an upload, for `repeat`'s diagnostics. */
-const downloadEnds = (lab: Lab) => ({ lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs });
-const uploadEnds = (lab: Lab) => ({ lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns });
+const downloadEnds = (lab: Lab, plane?: WanbondPlane) => ({ lab, senderNs: lab.server.ns, receiverNs: lab.sites[0]!.lanNs, ...(plane ? { plane } : {}) });
+const uploadEnds = (lab: Lab, plane?: WanbondPlane) => ({ lab, senderNs: lab.sites[0]!.lanNs, receiverNs: lab.server.ns, ...(plane ? { plane } : {}) });
 
 /** A download's goodput ratio; noted beside it, the same from the receiver's own intervals (against iperf3's end summary). */
 const down = (lab: Lab, parallel = 1) => async (): Promise<Run> => {
@@ -273,7 +282,7 @@ async function main(): Promise<void> {
       const trained = async () => (bare.router.output().match(/by packet train \(5 measured\)/g) ?? []).length >= 2 * lab.links.length;
       for (let i = 0; i < 120 && !(await trained()); i++) await sleep(1000);
       log(`packet trains done at every link: ${await trained()}`);
-      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab), downloadEnds(lab));
+      if (parts.has('figures')) out.wanbond.single_flow_down_ratio_no_rates = await repeat('single_flow_down_ratio_no_rates', down(lab), downloadEnds(lab, bare));
       for (const l of lab.links) await lab.setLink(l, { rate_kbit: 1_000_000, jitter_ms: 0 });
       let cpu = 0;
       for (let i = 0; i < 3 && cpu < needed; i++) {
@@ -310,9 +319,9 @@ async function main(): Promise<void> {
         out.runs[`bond_slaves.${ns}`] = [r.stdout.trim()];
       }
       if (parts.has('figures')) {
-        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), downloadEnds(lab));
-        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), downloadEnds(lab));
-        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab), uploadEnds(lab));
+        out.wanbond.single_flow_down_ratio = await repeat('single_flow_down_ratio', down(lab), downloadEnds(lab, wb));
+        out.wanbond.multi_flow_down_ratio = await repeat('multi_flow_down_ratio', down(lab, 8), downloadEnds(lab, wb));
+        out.wanbond.single_flow_up_ratio = await repeat('single_flow_up_ratio', up(lab), uploadEnds(lab, wb));
       }
       if (parts.has('scenarios')) Object.assign(out.wanbond, await scenarios(lab, wb));
     } finally {
