@@ -64,7 +64,9 @@ interface Slot {
 /**
  * The peer's one-way samples are kept this long (ms), as one lowest per second: under load a probe
  * waits behind a full packet on the modem (48 ms on a 250 kbit/s uplink), and over 10 s the lowest
- * sample moved by 2-5 ms from one window to the next, each move a netem change.
+ * sample moved by 2-5 ms from one window to the next, each move a netem change. Longer is not
+ * better: the two ends' clocks drift apart by their skew, and the links' lowest samples fall at
+ * different times (free-running clocks, tens of ppm: a few ms a minute; NTP keeps it far less).
  */
 const FWD_KEEP_MS = 60_000;
 

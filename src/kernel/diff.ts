@@ -3,12 +3,12 @@
 // does not want is removed; nothing else is ever touched.
 import { isIPv4 } from 'node:net';
 import { NFT_TABLE, ROUTE_PROTO, RULE_PRIO_MAX, RULE_PRIO_MIN, hex, ipToInt, intToIp } from '../plan/addressing.ts';
+import { enslaveOrder } from '../plan/slave-order.ts';
 import type { AddrSpec, LinkSpec, Plan, RouteSpec, RuleSpec, WgPeerSpec } from '../plan/types.ts';
 import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
 import { classedSteps } from './class-diff.ts';
-import { enslaveOrder } from '../plan/slave-order.ts';
 import { qdiscSteps } from './qdisc-diff.ts';
 import { iptablesSteps } from './iptables.ts';
 

@@ -48,6 +48,8 @@ export interface ShapeContext {
 /** A link's own shaper runs this much above its share of the bond's: room for a split a little off. */
 export const SPLIT_HEADROOM = 1.05;
 
+const wgToWire = (ctx: ShapeContext) => (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
+
 /** A probe or a reply as JSON (src/health/probe-message.ts) of an agent up for days: long numbers. */
 const PROBE_PAYLOAD_BYTES = 72;
 
@@ -74,8 +76,6 @@ export function bondRate(shapes: number[], paths: number[], ctx: Pick<ShapeConte
   const h = healthKbit(ctx);
   return Math.min(sum, ...shapes.map((s, i) => (Math.max(0, s * SPLIT_HEADROOM - h) * allPaths) / Math.max(1, paths[i]!)));
 }
-
-const wgToWire = (ctx: ShapeContext) => (ctx.ipv6Endpoint ? WG_OVERHEAD_V6 : WG_OVERHEAD_V4) + WG_PADDING_AVG + MODEM_ETHERNET;
 
 /**
  * Shaper of one link shaped to `linkKbit`. It sees the packets WireGuard is about to encrypt (a

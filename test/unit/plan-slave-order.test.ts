@@ -42,6 +42,14 @@ test('entering slaves are appended when that keeps the round even, else the ones
   });
   // Which gretap of a link takes a place does not matter: a1 first in the kernel is a's place.
   assert.deepEqual(enslaveOrder(planned, linkOf, ['a2', 'b1'], new Set(['a1', 'c1', 'a3', 'b2', 'a4'])), { release: [], enslave: ['a1', 'c1', 'a3', 'b2', 'a4'] });
+  // A link of one gretap coming back is appended: as even as the planned round, for every mix of
+  // three links up to 8 gretaps each.
+  for (let a = 1; a <= 8; a++) {
+    for (let b = 1; b <= 8; b++) {
+      const full = interleave([a, b, 1]).map(String);
+      assert.ok(unevenness([...full.filter((x) => x !== '2'), '2']) <= unevenness(full), `${a}/${b}/1`);
+    }
+  }
   // A fresh bond: the planned order.
   assert.deepEqual(enslaveOrder(planned, linkOf, [], new Set(planned)), { release: [], enslave: planned });
 });
