@@ -56,8 +56,13 @@ if (!inGuest()) {
       };
       const routerPaths = () => gretaps('router', /^wbg\d+p\d$/);
       const concPaths = () => gretaps(CONC.ns, /^wb[0-9a-f]{4}g\d+p\d$/);
-      // 4 / 2 / 1 for rates exactly 4:2:1; a measurement a quarter off may make it one more or less.
-      const fits = (p: number[]) => p[0]! > p[1]! && p[1]! > p[2]! && [4, 2, 1].every((w, i) => Math.abs(p[i]! - w) <= (i === 0 ? 1 : 0));
+      // Rates 4:2:1: each link's share of the gretaps within 5 points of its share of the rates
+      // (4 / 2 / 1 when measured right; an early train 12 % low gave 7 / 4 / 2, kept by steering's
+      // 20 % capacity hysteresis: shares 54 / 31 / 15 % against 57 / 29 / 14).
+      const fits = (p: number[]) => {
+        const sum = p.reduce((a, b) => a + b, 0);
+        return p[0]! > p[1]! && p[1]! > p[2]! && [4, 2, 1].every((w, i) => Math.abs(p[i]! / sum - w / 7) <= 0.05);
+      };
       const weighted = await until(async () => {
         const [r, c] = [await routerPaths(), await concPaths()];
         return fits(r) && JSON.stringify(r) === JSON.stringify(c);
