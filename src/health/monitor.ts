@@ -10,7 +10,8 @@ import type { CapacitySource, LinkCapacity, LinkEvent, LinkState } from '../stat
 import { silentLogger, type Logger } from '../log.ts';
 import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
 import { classify, LinkStateMachine, silenceIsLinks, type Check } from './link-state.ts';
-import { transmitSet } from './transmit-set.ts';
+import { transmitSetByGroup, type LinkView } from './transmit-set.ts';
+import { heldByJudgement, PeerHeld } from './peer-held.ts';
 import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
@@ -138,6 +139,9 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly startedAt: number;
   private lastTick: number | null = null;
   private stalledUntil = -Infinity;
+  private readonly peerHeld = new PeerHeld();
+  /** Keys of the links this end holds out by its own judgement, as last reported. */
+  private held = new Set<string>();
 
   constructor(private o: MonitorOptions) {
     super();
@@ -276,6 +280,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const router = this.o.role === 'router';
     if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
     else if (msg.t === 'train') t.trains.onTrain(msg, at);
+    else if (msg.t === 'held') this.peerHeld.accept(siteOfKey(t.spec.key), msg.at, msg.ids, at);
     else if (msg.t === 'train_req') {
       if (!router) t.trains.answer(t.sock, msg, at);
     } else if (msg.t === 'train_res') {
@@ -357,6 +362,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
           quietDown: quiet(t.rx.current, down), quietUp: quiet(t.peerCap?.now_kbit ?? 0, up),
         });
       }
+      this.sendHeld(t, now);
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
         ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
@@ -375,12 +381,39 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     return { down: t.spec.rx_rate_kbit ?? t.trains.down.value(), up: t.spec.tx_rate_kbit ?? t.trains.up.value() };
   }
 
+  /** The link ids of t's group this end holds out, to the peer over t. */
+  private sendHeld(t: Tracked, now: number): void {
+    const group = siteOfKey(t.spec.key);
+    const ids = [...this.links.values()].filter((o) => this.held.has(o.spec.key) && siteOfKey(o.spec.key) === group).map((o) => o.spec.id);
+    t.sock.send({ v: 1, t: 'held', link: t.spec.id, at: Math.max(0, Math.round(now * 100) / 100), ids });
+  }
+
+  private heldByPeer(t: Tracked, now: number): boolean {
+    return this.peerHeld.holds(siteOfKey(t.spec.key), t.spec.id, now);
+  }
+
   private decide(now: number): void {
     const all = [...this.links.values()];
-    const ts = transmitSet(all.map((t) => ({ name: t.spec.key, enabled: this.enabled(t), role: t.spec.role, health: t.sm.state })));
+    const view = (t: Tracked, health: LinkView['health']) => ({ name: t.spec.key, group: siteOfKey(t.spec.key), enabled: this.enabled(t), role: t.spec.role, health });
+    // What this end's own probes decide is what it reports; what it transmits on also leaves out
+    // what the peer holds (its gretaps there no longer receive).
+    const own = transmitSetByGroup(all.map((t) => view(t, t.sm.state)));
+    // Nor does it hold anything out before it steers (the startup grace below).
+    const settled = all.every((t) => t.sm.state !== 'down' || t.sm.reason !== 'starting: no probe answered yet');
+    const deciding = settled || now - this.startedAt >= (this.o.startupGraceMs ?? 5000);
+    const held = new Set(deciding ? heldByJudgement(own) : []);
+    if ([...held].some((k) => !this.held.has(k)) || [...this.held].some((k) => !held.has(k))) {
+      this.held = held;
+      for (const t of all) this.sendHeld(t, now);
+    }
+    const ts = transmitSetByGroup(all.map((t) => view(t, this.heldByPeer(t, now) ? 'down' : t.sm.state)));
+    const peer = this.o.role === 'router' ? 'the concentrator' : 'the router';
     for (const t of all) {
       const to = ts.states[t.spec.key]!;
-      const reason = !this.enabled(t) ? 'disabled' : to === 'backup' ? `healthy backup, not needed: ${ts.reason}` : t.sm.reason;
+      const reason = !this.enabled(t) ? 'disabled'
+        : to === 'backup' ? `healthy backup, not needed: ${ts.reason}`
+        : this.heldByPeer(t, now) && t.sm.state !== 'down' ? `${peer} holds it out (its probes on the link fail, or it is disabled there)`
+        : t.sm.reason;
       if (to !== t.state) {
         const ev: LinkEvent = {
           link: t.spec.key, from: t.state, to, reason,
@@ -394,7 +427,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       }
       t.reason = reason;
     }
-    const fb: FallbackDecision | null = this.fallbackT.update(ts.answering, now);
+    // Fallback counts the tunnels that answer this end's own probes.
+    const fb: FallbackDecision | null = this.fallbackT.update(own.answering, now);
     if (fb) this.log.warn(fb.reason);
     const router = this.o.role === 'router';
     const caps = all.map((t) => this.capacities(t));
@@ -428,8 +462,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     }
     this.memory = mem;
     const next: SteeringDecision = { links: mem.steering, fallback: this.fallbackT.decision.fallback, members: ts.members, reason: fb?.reason ?? ts.reason };
-    const settled = all.every((t) => t.sm.state !== 'down' || t.sm.reason !== 'starting: no probe answered yet');
-    if (!settled && now - this.startedAt < (this.o.startupGraceMs ?? 5000)) return;
+    if (!deciding) return;
     if (!sameSteering(next.links, this.decision.links) || next.fallback !== this.decision.fallback) {
       this.decision = next;
       this.emit('steering', next);

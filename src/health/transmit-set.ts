@@ -55,3 +55,18 @@ export function transmitSet(links: LinkView[]): TransmitDecision {
   }
   return { members, states, reason, answering };
 }
+
+/**
+ * The transmit set of each group decided alone (a concentrator's sites: one site's active links
+ * being up says nothing about whether another site needs its backup link), merged.
+ */
+export function transmitSetByGroup(links: (LinkView & { group: string })[]): TransmitDecision {
+  const groups = [...new Set(links.map((l) => l.group))];
+  const each = groups.map((g) => ({ g, d: transmitSet(links.filter((l) => l.group === g)) }));
+  return {
+    members: each.flatMap(({ d }) => d.members),
+    states: Object.assign({}, ...each.map(({ d }) => d.states)) as Record<string, LinkState>,
+    reason: each.length === 1 ? each[0]!.d.reason : each.map(({ g, d }) => `${g}: ${d.reason}`).join('; '),
+    answering: each.reduce((n, { d }) => n + d.answering, 0),
+  };
+}
