@@ -142,6 +142,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly peerHeld = new PeerHeld();
   /** Keys of the links this end holds out by its own judgement, as last reported. */
   private held = new Set<string>();
+  /** The stamp of the latest held report (this end's clock, ms): a change always gets a later one. */
+  private heldAt = 0;
 
   constructor(private o: MonitorOptions) {
     super();
@@ -347,6 +349,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     let trainStarted = false;
     // Links take turns to be first, so one slow to finish its trains does not hold the others back.
     const order = [...this.links.values()];
+    this.stampHeld(now);
     const turn = order.length ? Math.floor(now / 1000) % order.length : 0;
     for (const t of [...order.slice(turn), ...order.slice(0, turn)]) {
       const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
@@ -362,7 +365,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
           quietDown: quiet(t.rx.current, down), quietUp: quiet(t.peerCap?.now_kbit ?? 0, up),
         });
       }
-      this.sendHeld(t, now);
+      this.sendHeld(t);
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
         ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
@@ -382,10 +385,15 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   }
 
   /** The link ids of t's group this end holds out, to the peer over t. */
-  private sendHeld(t: Tracked, now: number): void {
+  private sendHeld(t: Tracked): void {
     const group = siteOfKey(t.spec.key);
     const ids = [...this.links.values()].filter((o) => this.held.has(o.spec.key) && siteOfKey(o.spec.key) === group).map((o) => o.spec.id);
-    t.sock.send({ v: 1, t: 'held', link: t.spec.id, at: Math.max(0, Math.round(now * 100) / 100), ids });
+    t.sock.send({ v: 1, t: 'held', link: t.spec.id, at: this.heldAt, ids });
+  }
+
+  /** The peer keeps only reports stamped later than the last it took (a second's report and a change can share a tick). */
+  private stampHeld(now: number): void {
+    this.heldAt = Math.max(Math.round(now * 100) / 100, this.heldAt + 0.01);
   }
 
   private heldByPeer(t: Tracked, now: number): boolean {
@@ -404,7 +412,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const held = new Set(deciding ? heldByJudgement(own) : []);
     if ([...held].some((k) => !this.held.has(k)) || [...this.held].some((k) => !held.has(k))) {
       this.held = held;
-      for (const t of all) this.sendHeld(t, now);
+      this.stampHeld(now);
+      for (const t of all) this.sendHeld(t);
     }
     const ts = transmitSetByGroup(all.map((t) => view(t, this.heldByPeer(t, now) ? 'down' : t.sm.state)));
     const peer = this.o.role === 'router' ? 'the concentrator' : 'the router';
