@@ -10,8 +10,7 @@ import type { CapacitySource, LinkCapacity, LinkEvent, LinkState } from '../stat
 import { silentLogger, type Logger } from '../log.ts';
 import { ProbeWindow, type LinkMetrics } from './probe-window.ts';
 import { classify, LinkStateMachine, silenceIsLinks, type Check } from './link-state.ts';
-import { transmitSetByGroup, type LinkView } from './transmit-set.ts';
-import { heldByJudgement, PeerHeld } from './peer-held.ts';
+import { transmitSetByGroup } from './transmit-set.ts';
 import { FallbackTracker, type FallbackDecision } from './fallback.ts';
 import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
@@ -139,11 +138,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly startedAt: number;
   private lastTick: number | null = null;
   private stalledUntil = -Infinity;
-  private readonly peerHeld = new PeerHeld();
-  /** Keys of the links this end holds out by its own judgement, as last reported. */
-  private held = new Set<string>();
-  /** The stamp of the latest held report (this end's clock, ms): a change always gets a later one. */
-  private heldAt = 0;
 
   constructor(private o: MonitorOptions) {
     super();
@@ -282,7 +276,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const router = this.o.role === 'router';
     if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
     else if (msg.t === 'train') t.trains.onTrain(msg, at);
-    else if (msg.t === 'held') this.peerHeld.accept(siteOfKey(t.spec.key), msg.at, msg.ids, at);
     else if (msg.t === 'train_req') {
       if (!router) t.trains.answer(t.sock, msg, at);
     } else if (msg.t === 'train_res') {
@@ -349,7 +342,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     let trainStarted = false;
     // Links take turns to be first, so one slow to finish its trains does not hold the others back.
     const order = [...this.links.values()];
-    this.stampHeld(now);
     const turn = order.length ? Math.floor(now / 1000) % order.length : 0;
     for (const t of [...order.slice(turn), ...order.slice(0, turn)]) {
       const bytes = t.spec.rx_devs.length ? this.readRx(t.spec.rx_devs) : null;
@@ -365,7 +357,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
           quietDown: quiet(t.rx.current, down), quietUp: quiet(t.peerCap?.now_kbit ?? 0, up),
         });
       }
-      this.sendHeld(t);
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),
         ...(paths ? { paths } : {}), ...(router ? { backup: t.spec.role === 'backup' } : {}),
@@ -384,45 +375,12 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     return { down: t.spec.rx_rate_kbit ?? t.trains.down.value(), up: t.spec.tx_rate_kbit ?? t.trains.up.value() };
   }
 
-  /** The link ids of t's group this end holds out, to the peer over t. */
-  private sendHeld(t: Tracked): void {
-    const group = siteOfKey(t.spec.key);
-    const ids = [...this.links.values()].filter((o) => this.held.has(o.spec.key) && siteOfKey(o.spec.key) === group).map((o) => o.spec.id);
-    t.sock.send({ v: 1, t: 'held', link: t.spec.id, at: this.heldAt, ids });
-  }
-
-  /** The peer keeps only reports stamped later than the last it took (a second's report and a change can share a tick). */
-  private stampHeld(now: number): void {
-    this.heldAt = Math.max(Math.round(now * 100) / 100, this.heldAt + 0.01);
-  }
-
-  private heldByPeer(t: Tracked, now: number): boolean {
-    return this.peerHeld.holds(siteOfKey(t.spec.key), t.spec.id, now);
-  }
-
   private decide(now: number): void {
     const all = [...this.links.values()];
-    const view = (t: Tracked, health: LinkView['health']) => ({ name: t.spec.key, group: siteOfKey(t.spec.key), enabled: this.enabled(t), role: t.spec.role, health });
-    // What this end's own probes decide is what it reports; what it transmits on also leaves out
-    // what the peer holds (its gretaps there no longer receive).
-    const own = transmitSetByGroup(all.map((t) => view(t, t.sm.state)));
-    // Nor does it hold anything out before it steers (the startup grace below).
-    const settled = all.every((t) => t.sm.state !== 'down' || t.sm.reason !== 'starting: no probe answered yet');
-    const deciding = settled || now - this.startedAt >= (this.o.startupGraceMs ?? 5000);
-    const held = new Set(deciding ? heldByJudgement(own) : []);
-    if ([...held].some((k) => !this.held.has(k)) || [...this.held].some((k) => !held.has(k))) {
-      this.held = held;
-      this.stampHeld(now);
-      for (const t of all) this.sendHeld(t);
-    }
-    const ts = transmitSetByGroup(all.map((t) => view(t, this.heldByPeer(t, now) ? 'down' : t.sm.state)));
-    const peer = this.o.role === 'router' ? 'the concentrator' : 'the router';
+    const ts = transmitSetByGroup(all.map((t) => ({ name: t.spec.key, group: siteOfKey(t.spec.key), enabled: this.enabled(t), role: t.spec.role, health: t.sm.state })));
     for (const t of all) {
       const to = ts.states[t.spec.key]!;
-      const reason = !this.enabled(t) ? 'disabled'
-        : to === 'backup' ? `healthy backup, not needed: ${ts.reason}`
-        : this.heldByPeer(t, now) && t.sm.state !== 'down' ? `${peer} holds it out (its probes on the link fail, or it is disabled there)`
-        : t.sm.reason;
+      const reason = !this.enabled(t) ? 'disabled' : to === 'backup' ? `healthy backup, not needed: ${ts.reason}` : t.sm.reason;
       if (to !== t.state) {
         const ev: LinkEvent = {
           link: t.spec.key, from: t.state, to, reason,
@@ -436,8 +394,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       }
       t.reason = reason;
     }
-    // Fallback counts the tunnels that answer this end's own probes.
-    const fb: FallbackDecision | null = this.fallbackT.update(own.answering, now);
+    const fb: FallbackDecision | null = this.fallbackT.update(ts.answering, now);
     if (fb) this.log.warn(fb.reason);
     const router = this.o.role === 'router';
     const caps = all.map((t) => this.capacities(t));
@@ -471,7 +428,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     }
     this.memory = mem;
     const next: SteeringDecision = { links: mem.steering, fallback: this.fallbackT.decision.fallback, members: ts.members, reason: fb?.reason ?? ts.reason };
-    if (!deciding) return;
+    const settled = all.every((t) => t.sm.state !== 'down' || t.sm.reason !== 'starting: no probe answered yet');
+    if (!settled && now - this.startedAt < (this.o.startupGraceMs ?? 5000)) return;
     if (!sameSteering(next.links, this.decision.links) || next.fallback !== this.decision.fallback) {
       this.decision = next;
       this.emit('steering', next);

@@ -81,21 +81,7 @@ export const trainResultSchema = z.strictObject({
   kbit: z.number().finite().nonnegative().max(10_000_000),
 });
 
-/**
- * The links the sender holds out of its transmit set by its own judgement (its probes failing or
- * too slow, or disabled there). A gretap out of a bond no longer receives either, so the receiver
- * takes them out of its own transmit set too. Sent on every link, each second and at once on a
- * change; `at` (the sender's clock, ms) orders reports that crossed on links of unequal delay.
- */
-export const heldSchema = z.strictObject({
-  v: z.literal(PROBE_VERSION),
-  t: z.literal('held'),
-  link: linkId,
-  at: millis,
-  ids: z.array(linkId).max(16),
-});
-
-export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema, trainRequestSchema, trainSchema, trainResultSchema, heldSchema]);
+export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema, trainRequestSchema, trainSchema, trainResultSchema]);
 export type ProbeMessage = z.infer<typeof probeSchema>;
 export type ReplyMessage = z.infer<typeof replySchema>;
 export type CapacityMessage = z.infer<typeof capacitySchema>;

@@ -101,14 +101,14 @@ export function bondShape(sumKbit: number, ctx: Omit<ShapeContext, 'paths'> = {}
  * CoDel's target as a share of the bond's round trip (below). At a link, a quarter: 0.4 of it
  * cost hetero-3's spike figure (2.0 s against 0.9 s: the bulk flow's longer queue on the links
  * left). At the bond, where fq_codel sees the flows before they are striped (a call never waits
- * behind a download's queue there), a whole round trip, the classic buffer that keeps a link busy
- * after one flow backs off (the flow's own round trip through the bond is longer than the probes'):
- * one download over hetero-3 measured 0.873 (0.863-0.885, five runs) against 0.76-0.83 with a
- * half (medians of four benches, runs 0.63-0.87) and 0.71 with a quarter; 8 downloads 0.866
- * against 0.845.
+ * behind a download's queue there), half: one download over hetero-3 measured 0.83 (0.77-0.88)
+ * against 0.71 (0.68-0.84) with a quarter, three runs each. A whole round trip took it to
+ * 0.86-0.88 (three benches), but those benches also ran a change since withdrawn (links held out
+ * by the peer), and their call delays and failover figures were worse (spike 1.0-3.3 s); which of
+ * the two cost that is not yet measured.
  */
 const LINK_RTT_SHARE = 0.25;
-const BOND_RTT_SHARE = 1.0;
+const BOND_RTT_SHARE = 0.5;
 
 function shape(kbit: number, packetBytes: number, overheadBytes: number, ctx: ShapeContext, rttShare: number): ShapeSpec {
   const rttMs = ctx.rttMs ?? 0;
