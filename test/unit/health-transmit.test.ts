@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transmitSet, type LinkView } from '../../src/health/transmit-set.ts';
+import { transmitSet, transmitSetByGroup, type LinkView } from '../../src/health/transmit-set.ts';
 import { FallbackTracker } from '../../src/health/fallback.ts';
 
 const L = (name: string, health: LinkView['health'], role: LinkView['role'] = 'active', enabled = true): LinkView => ({ name, health, role, enabled });
@@ -37,6 +37,19 @@ test('transmit set: silence on every link keeps them all in, but counts no answe
   assert.equal(d.answering, 0);
   assert.match(d.reason, /no link answers/);
   assert.equal(d.states.a, 'down');
+});
+
+test('transmit set by group: one site’s up links do not keep another site off its backup', () => {
+  const links = [
+    { ...L('home/a', 'down'), group: 'home' }, { ...L('home/bk', 'up', 'backup'), group: 'home' },
+    { ...L('boat/a', 'up'), group: 'boat' }, { ...L('boat/bk', 'up', 'backup'), group: 'boat' },
+  ];
+  const d = transmitSetByGroup(links);
+  assert.deepEqual(d.members.sort(), ['boat/a', 'home/bk']);
+  assert.equal(d.states['boat/bk'], 'backup');
+  assert.equal(d.states['home/bk'], 'up');
+  assert.equal(d.answering, 3);
+  assert.deepEqual(transmitSet(links).members, ['boat/a'], 'decided together, home would lose its backup');
 });
 
 test('fallback: only after every tunnel is down for the timeout, and back as soon as one returns', () => {
