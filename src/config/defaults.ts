@@ -54,7 +54,10 @@ export const HEALTH_DEFAULTS: Health = {
   recovery_latency: 500,
   failure_loss: 20,
   recovery_loss: 5,
-  down: 5,
+  // Three silent intervals after the RTO (at least two intervals): a cut or a spike is decided about
+  // 0.45 s after the last reply. Five took 0.65 s, and with the bench's own latency the link left
+  // 1.0-1.3 s after the command on hetero-3 (a TCP stall of 1.2 s).
+  down: 3,
   up: 10,
 };
 

@@ -101,14 +101,14 @@ export function bondShape(sumKbit: number, ctx: Omit<ShapeContext, 'paths'> = {}
  * CoDel's target as a share of the bond's round trip (below). At a link, a quarter: 0.4 of it
  * cost hetero-3's spike figure (2.0 s against 0.9 s: the bulk flow's longer queue on the links
  * left). At the bond, where fq_codel sees the flows before they are striped (a call never waits
- * behind a download's queue there), half: one download over hetero-3 measured 0.83 (0.77-0.88)
- * against 0.71 (0.68-0.84) with a quarter, three runs each. A whole round trip took it to
- * 0.86-0.88 (three benches), but those benches also ran a change since withdrawn (links held out
- * by the peer), and their call delays and failover figures were worse (spike 1.0-3.3 s); which of
- * the two cost that is not yet measured.
+ * behind a download's queue there), a whole round trip: one download over hetero-3 measured
+ * 0.876 (0.83-0.88) against 0.76-0.83 (medians of four benches) with half and 0.71 with a quarter;
+ * a flow backing off from a drop still has a round trip's worth queued to keep the links busy.
+ * Its cost is a retransmission waiting behind that queue: a cut's TCP stall grew with it, which
+ * the faster `down` count (config/defaults.ts) pays back.
  */
 const LINK_RTT_SHARE = 0.25;
-const BOND_RTT_SHARE = 0.5;
+const BOND_RTT_SHARE = 1.0;
 
 function shape(kbit: number, packetBytes: number, overheadBytes: number, ctx: ShapeContext, rttShare: number): ShapeSpec {
   const rttMs = ctx.rttMs ?? 0;

@@ -97,7 +97,7 @@ test('shaping: when every link in the bond has a rate, the bond holds the one qu
   const bond = at('wbond');
   assert.equal(bond.rateKbit, 3800 + 1900 + 950);
   assert.equal(bond.overheadBytes, 28 + 60 + 8 + 14, 'from the bond\'s Ethernet frame: the gretap\'s IP and GRE, WireGuard, the modem\'s Ethernet');
-  assert.equal(bond.targetMs, 75, 'half the round trip: one flow is one flow here, and backing off it keeps the links busy');
+  assert.equal(bond.targetMs, 150, 'the whole round trip: one flow is one flow here, and backing off it keeps the links busy');
   assert.equal(at('wbl1').targetMs, 38, 'a link\'s own: a quarter of it');
   assert.deepEqual(['wbl1', 'wbl2', 'wbl3'].map((d) => at(d).rateKbit), [3990, 1995, 998]);
   // A link out of the bond leaves its sum; its own shaper stays at its share plus the headroom.

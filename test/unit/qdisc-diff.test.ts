@@ -72,8 +72,8 @@ test('a router tunnel: its shaper is changed in place, built, or removed', () =>
 test('a bond\'s shaper: one packet in tbf\'s peak bucket, so GSO batches are split and counted packet by packet', () => {
   // As the lab kernel printed it for `tbf rate 6650kbit burst 4156 mtu 1476 peakrate 13300kbit
   // latency 300ms overhead 110` > `fq_codel target 38ms interval 188ms` on a bond: the target of
-  // a bond whose round trip is 76 ms.
-  const want = { ...bondShape(6650, { rttMs: 76 }), burstBytes: 4156 };
+  // a bond whose round trip is 38 ms.
+  const want = { ...bondShape(6650, { rttMs: 38 }), burstBytes: 4156 };
   assert.equal(want.packetBytes, 1398 + 14, 'the bond\'s Ethernet frame');
   assert.equal(want.overheadBytes, 110);
   assert.deepEqual(lines('wbond', { dev: 'wbond', shape: want }), [], 'what is there is left alone');
@@ -91,7 +91,7 @@ test('a gretap shaped by an older wanbond: its chain becomes the delay alone', (
 });
 
 test('what is there is left alone', () => {
-  const bond = { ...bondShape(6650, { rttMs: 76 }), burstBytes: 4156 };
+  const bond = { ...bondShape(6650, { rttMs: 38 }), burstBytes: 4156 };
   assert.deepEqual(lines('wbond', { dev: 'wbond', shape: { ...bond, rateKbit: 6680 } }), [], 'tc rounds rates');
   assert.equal(lines('wbg1p1', { dev: 'wbg1p1', delayMs: 30 }).length, 2, 'an older chain is rebuilt (see above)');
   assert.deepEqual(lines('wbg2p1', undefined), [], 'the default qdisc is not ours');

@@ -26,7 +26,7 @@ var REFUSED_KEY = 'wanbond-reload-refused',
 
 // The agent's defaults (src/config/defaults.ts), shown as placeholders and used by the rules
 // that compare two options when one of them is left empty.
-var HEALTH_DEFAULTS = { interval: '0.1', failure_latency: '1000', recovery_latency: '500', failure_loss: '20', recovery_loss: '5', down: '5', up: '10' };
+var HEALTH_DEFAULTS = { interval: '0.1', failure_latency: '1000', recovery_latency: '500', failure_loss: '20', recovery_loss: '5', down: '3', up: '10' };
 
 // The agent answers {ok:false, errors:[…]} or a bare ubus status code.
 function reloadErrors(res) {
