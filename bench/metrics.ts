@@ -78,6 +78,16 @@ export function spikeRecovery(t: VoipTrace, spikeStartMs: number, spikeEndMs: nu
   return Math.round(((last - spikeStartMs) / 1000) * 100) / 100;
 }
 
+/**
+ * Seconds from the spike's command until the first packet it hit (lost, or late by `marginMs`):
+ * the lab's own latency in starting it, which the spike figure above includes.
+ */
+export function spikeOnset(t: VoipTrace, spikeStartMs: number, spikeEndMs: number, marginMs = 50): number | null {
+  const before = voipMedianRtt(t, spikeStartMs - 4000, spikeStartMs);
+  const i = t.rtt_ms.findIndex((r, k) => sendTime(t, k) >= spikeStartMs && sendTime(t, k) < spikeEndMs && (r === null || r > before + marginMs));
+  return i < 0 ? null : Math.round(((sendTime(t, i) - spikeStartMs) / 1000) * 100) / 100;
+}
+
 /** The same, judged per packet: the send time of the last packet in the spike that was lost or late. */
 export function spikeRecoveryPerPacket(t: VoipTrace, spikeStartMs: number, spikeEndMs: number, marginMs = 50): number {
   return spikeRecovery(t, spikeStartMs, spikeEndMs, marginMs, 0);

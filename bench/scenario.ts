@@ -11,7 +11,7 @@ import { log, writeResult } from '../lab/scenario.ts';
 import { buildTopology, type Lab } from '../lab/topology.ts';
 import { REPO_ROOT } from '../lab/run.ts';
 import { buildPlane, pinLinks, removePlane } from './kernel-dataplane.ts';
-import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds, voipMedianRtt } from './metrics.ts';
+import { bytesAtEnd, longestGap, median, spikeOnset, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds, voipMedianRtt } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
 import { changed, snapshot } from './tcp-diag.ts';
@@ -126,7 +126,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   const gaps: number[] = [], udpLost: number[] = [], spikes: number[] = [], flapLost: number[] = [], flapMoves: number[] = [], callRtt: number[] = [];
   const reactions: Record<string, unknown>[] = [];
   const traces: unknown[] = [], cutTraces: unknown[] = [];
-  const spikesPerPacket: number[] = [];
+  const spikesPerPacket: number[] = [], spikeOnsets: (number | null)[] = [];
   let survived = true;
   for (let i = 0; i < reps; i++) {
     let cutAt = 0;
@@ -145,7 +145,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     // A call's round trip while a download runs, before the cut.
     callRtt.push(voipMedianRtt(cut.trace, cut.t0 + 2000, cutAt));
     const cr = reaction(wb, name, cutAt, cutAt + 8000);
-    reactions.push({ cut: cr });
+    reactions.push({ cut: cr, at: cutAt });
     cutTraces.push(traceAround(cut.trace, cutAt, cutAt + 8000));
     log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}`);
     await sleep(3000);
@@ -161,10 +161,11 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     });
     spikes.push(spikeRecovery(spike.trace, spikeAt, spikeEnd));
     spikesPerPacket.push(spikeRecoveryPerPacket(spike.trace, spikeAt, spikeEnd));
+    spikeOnsets.push(spikeOnset(spike.trace, spikeAt, spikeEnd));
     const sr = reaction(wb, name, spikeAt, spikeEnd);
-    reactions.push({ spike: sr });
+    reactions.push({ spike: sr, at: spikeAt });
     traces.push(traceAround(spike.trace, spikeAt, spikeEnd));
-    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s (every packet: ${spikesPerPacket.at(-1)} s); ${JSON.stringify(sr)}`);
+    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s (every packet: ${spikesPerPacket.at(-1)} s; first packet hit after ${spikeOnsets.at(-1)} s); ${JSON.stringify(sr)}`);
     await sleep(3000);
 
     const flapFrom = Date.now();
@@ -192,6 +193,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   out.runs['call_rtt_ms'] = callRtt;
   out.runs['spike_recovery_s'] = spikes;
   out.runs['spike_recovery_per_packet_s'] = spikesPerPacket;
+  out.runs['spike_onset_s'] = spikeOnsets;
   out.runs['flap_sessions_lost'] = flapLost;
   out.runs['flap_moves_per_5'] = flapMoves;
   out.runs['reactions'] = reactions;
@@ -325,8 +327,8 @@ async function main(): Promise<void> {
       }
       if (parts.has('scenarios')) Object.assign(out.wanbond, await scenarios(lab, wb));
     } finally {
-      out.runs['router_log_tail'] = [wb.router.output().slice(-4000)];
-      out.runs['conc_log_tail'] = [wb.conc.output().slice(-2000)];
+      // Every line either agent logged, stamped as the bench saw it (unix ms, as `reactions[].at`).
+      out.runs['agent_lines'] = wb.lines().map((l) => `${l.at} ${l.side} ${l.line}`);
       await wb.stop().catch(() => undefined);
     }
 

@@ -1,7 +1,7 @@
 // The bench's arithmetic (bench/metrics.ts): what its failover figures mean.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesAtEnd, longestGap, median, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds } from '../../bench/metrics.ts';
+import { bytesAtEnd, longestGap, median, spikeOnset, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds } from '../../bench/metrics.ts';
 
 const iperf = (bytes: number[], step = 0.1) => ({ intervals: bytes.map((b, i) => ({ sum: { start: i * step, end: (i + 1) * step, bytes: b } })) });
 
@@ -23,6 +23,9 @@ test('VoIP stream: lost seconds, recovery after a spike, alive at the end', () =
   // Spike from 4.0 s to 7.0 s: bad packets until 6.0 s -> recovered 2.0 s after the start.
   assert.equal(spikeRecovery(t, 4000, 7000), 2);
   assert.equal(spikeRecovery({ ...t, rtt_ms: rtt.map(() => 40) }, 4000, 7000), 0);
+  // Commanded at 3.7 s, the first packet hit was sent at 4.0 s.
+  assert.equal(spikeOnset(t, 3700, 7000), 0.3);
+  assert.equal(spikeOnset({ ...t, rtt_ms: rtt.map(() => 40) }, 4000, 7000), null, 'a spike that hit nothing');
   assert.equal(voipAliveAtEnd(t, 1), true);
   assert.equal(voipAliveAtEnd({ ...t, rtt_ms: [...rtt.slice(0, 300), ...Array(100).fill(null)] }, 1), false);
   assert.equal(median([3, 1, 2]), 2);
