@@ -10,13 +10,15 @@ import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } 
 import type { Config } from '../config/types.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { masterOf, releaseSlave } from '../kernel/bond-sysfs.ts';
-import { converge } from '../kernel/reconcile.ts';
+import { runSteps } from '../kernel/exec.ts';
+import { buildPlan, converge } from '../kernel/reconcile.ts';
 import { formatStep } from '../kernel/step.ts';
 import type { KernelState } from '../kernel/state.ts';
 import { TABLE_EXPRESS } from '../plan/addressing.ts';
 import type { LinkRuntime, Plan, Steering } from '../plan/types.ts';
 import type { LinkEvent, Status } from '../status/types.ts';
 import { VERSION } from '../version.ts';
+import { bondSlowdowns } from './bond-slowdown.ts';
 import { expressMoves, withExpressRoutes, withoutExpress } from './express-move.ts';
 import { learnLink } from './links.ts';
 import { loadConfig } from './options.ts';
@@ -113,8 +115,25 @@ export class Daemon implements AgentApi {
     this.releaseLeaving();
     // An express move alone needs no reconcile once its routes moved: reading the whole kernel
     // state takes processes that stall a small router just as a link fails. The periodic check
-    // still verifies it.
-    void this.moveExpress().then((moved) => (onlyExpress && moved ? undefined : this.converge('health steering')));
+    // still verifies it. The bond's shaper slows first: those processes would hold it up.
+    void this.slowBondNow()
+      .then(() => this.moveExpress())
+      .then((moved) => (onlyExpress && moved ? undefined : this.converge('health steering')));
+  }
+
+  /** The bond's shaper to its slower sum now, as its leaving links left (see bond-slowdown.ts). */
+  private async slowBondNow(): Promise<void> {
+    if (!this.state) return;
+    try {
+      const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
+      const steps = bondSlowdowns(plan, this.plan, this.state);
+      if (!steps.length) return;
+      const r = await runSteps(steps, this.log);
+      if (r.error) this.log.debug(`bond shaper not slowed now (${r.error}); the reconcile will`);
+      else this.log.info(`bond shaper slowed now: ${steps.map((x) => formatStep(x)).join('; ')}`);
+    } catch (e) {
+      this.log.debug(`bond shaper not slowed now (${(e as Error).message}); the reconcile will`);
+    }
   }
 
   /** Express routes onto the link steering chose now (see express-move.ts); true when they are there. */

@@ -4,8 +4,12 @@ import assert from 'node:assert/strict';
 import { GLOBALS_DEFAULTS, HEALTH_DEFAULTS, MQTT_DEFAULTS } from '../../src/config/defaults.ts';
 import type { Config, Link } from '../../src/config/types.ts';
 import { planRouter, planConcentrator, linkAddresses, siteBond } from '../../src/plan/index.ts';
-import type { LinkRuntime } from '../../src/plan/index.ts';
+import type { LinkRuntime, LinkSteering } from '../../src/plan/index.ts';
 import { healthKbit } from '../../src/plan/shaping.ts';
+import { readFileSync } from 'node:fs';
+import { bondSlowdowns } from '../../src/agent/bond-slowdown.ts';
+import { parseQdiscs, type KernelState } from '../../src/kernel/state.ts';
+import { formatStep } from '../../src/kernel/step.ts';
 
 const KEY = (c: string) => c.repeat(42) + 'A=';
 const link = (id: number, extra: Partial<Link> = {}): Link => ({
@@ -113,6 +117,26 @@ test('shaping: when every link in the bond has a rate, the bond holds the one qu
   assert.equal(Math.round(healthKbit({}) * 100) / 100, 29.76);
   assert.equal(sp.qdiscs.find((q) => q.dev === 'wbond')!.shape!.rateKbit, Math.round((238 * 1.05 - healthKbit({})) * 7));
   assert.equal(healthKbit({ probeIntervalS: 1 }), healthKbit({}) / 10);
+});
+
+test('a link leaving: the bond\'s shaper slows to the new sum ahead of the reconcile; a faster sum waits for it', () => {
+  // As the lab kernel printed the bond's qdiscs at 6650 kbit/s (qdisc-diff.test.ts), read before
+  // the last reconcile's steps ran.
+  const qdiscs = parseQdiscs(readFileSync(new URL('../fixtures/kernel/bond-shaper-qdisc.json', import.meta.url), 'utf8'));
+  const state = { links: [], addrs: [], rules: [], routes: [], wg: [], qdiscs, nftTag: null, nftExists: false, firewall: 'nft', ipt: null, forwarding: true, wgKernel: true } satisfies KernelState;
+  const links = { lte1: { paths: 4, shape_kbit: 3800, rtt_ms: 38 }, lte2: { paths: 2, shape_kbit: 1900, rtt_ms: 38 }, lte3: { shape_kbit: 950, rtt_ms: 38 } };
+  const plan = (l: Record<string, Partial<LinkSteering>>) => planRouter({ config: routerConfig(), runtime: up([1, 2, 3]), endpoint: '203.0.113.10', steering: { links: l } });
+  const all = plan(links), without1 = plan({ ...links, lte1: { ...links.lte1, in_bond: false } });
+  const slower = bondSlowdowns(without1, all, state);
+  assert.ok(slower.length > 0 && slower.every((s) => s.argv.slice(0, 5).join(' ') === 'tc qdisc change dev wbond'), slower.map((s) => formatStep(s)).join('\n'));
+  assert.match(formatStep(slower[0]!), /root handle 1: tbf rate 2850kbit/);
+  assert.deepEqual(bondSlowdowns(all, all, state), [], 'the same sum');
+  assert.deepEqual(bondSlowdowns(all, without1, state), [], 'a faster sum: the reconcile enslaves first');
+  // The state still shows 6650 but the last reconcile set 2850 (link 1 left before): link 2 leaving too slows it further.
+  const only3 = plan({ ...links, lte1: { ...links.lte1, in_bond: false }, lte2: { ...links.lte2, in_bond: false } });
+  assert.match(formatStep(bondSlowdowns(only3, without1, state)[0]!), /tbf rate 950kbit/);
+  assert.deepEqual(bondSlowdowns(without1, all, { ...state, qdiscs: [] }), [], 'no shaper there yet: the reconcile makes it');
+  assert.deepEqual(bondSlowdowns(without1, undefined, state), [], 'nothing applied yet');
 });
 
 test('a backup link joins the bond only while no active link is up', () => {
