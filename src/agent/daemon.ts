@@ -115,10 +115,9 @@ export class Daemon implements AgentApi {
     this.releaseLeaving();
     // An express move alone needs no reconcile once its routes moved: reading the whole kernel
     // state takes processes that stall a small router just as a link fails. The periodic check
-    // still verifies it. The bond's shaper slows first: those processes would hold it up.
-    void this.slowBondNow()
-      .then(() => this.moveExpress())
-      .then((moved) => (onlyExpress && moved ? undefined : this.converge('health steering')));
+    // still verifies it. The bond's shaper slows beside the express move, ahead of those processes.
+    void Promise.all([this.slowBondNow(), this.moveExpress()])
+      .then(([, moved]) => (onlyExpress && moved ? undefined : this.converge('health steering')));
   }
 
   /** The bond's shaper to its slower sum now, as its leaving links left (see bond-slowdown.ts). */
