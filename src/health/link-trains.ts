@@ -35,6 +35,16 @@ export function sendTrain(sock: TrainSocket, link: number, id: number, n = TRAIN
   for (let k = 0; k < n; k++) sock.send({ v: 1, t: 'train', link, id, k, n, pad });
 }
 
+/**
+ * How long one of our trains holds the link's queue in the direction it is sent (ms), with room:
+ * its bytes at `kbit`, half as much again, and a probe interval; TRAIN_WAIT_MS while the rate is
+ * unknown (the first train). Probes sent meanwhile wait behind it (see ProbeWindow.shadow).
+ */
+export function trainHoldMs(kbit: number | null, intervalMs: number): number {
+  if (!kbit) return TRAIN_WAIT_MS;
+  return (1.5 * TRAIN_PACKETS * trainWireBytes(TRAIN_BYTES) * 8) / kbit + intervalMs;
+}
+
 export class LinkTrains {
   /** Router: capacity toward the router (measured here) and away from it (measured by the peer). */
   readonly down = new TrainEstimate();
@@ -51,26 +61,26 @@ export class LinkTrains {
   constructor(private readonly link: number, private readonly key: string, private readonly log: Logger) {}
 
   /**
-   * Router: starts one train if one is due (returns true), the download's first. `up` is the link's
-   * health; `quiet*` whether the direction carries little now (a refresh waits for that; the first
-   * trains do not).
+   * Router: starts one train if one is due (returns its direction), the download's first. `up` is
+   * the link's health; `quiet*` whether the direction carries little now (a refresh waits for
+   * that; the first trains do not).
    */
-  tickRouter(now: number, sock: TrainSocket, o: { up: boolean; wantDown: boolean; wantUp: boolean; quietDown: boolean; quietUp: boolean }): boolean {
-    if (!o.up) return false;
+  tickRouter(now: number, sock: TrainSocket, o: { up: boolean; wantDown: boolean; wantUp: boolean; quietDown: boolean; quietUp: boolean }): 'down' | 'up' | null {
+    if (!o.up) return null;
     if (o.wantDown && now >= this.nextDownAt && this.due(this.down, now, o.quietDown)) {
       this.startedQuiet.set(this.nextId, o.quietDown);
       sock.send({ v: 1, t: 'train_req', link: this.link, id: this.nextId++, n: TRAIN_PACKETS, bytes: TRAIN_BYTES });
       this.nextDownAt = now + (this.down.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
-      return true;
+      return 'down';
     }
     if (o.wantUp && now >= this.nextUpAt && this.due(this.up, now, o.quietUp)) {
       this.awaitingUp = this.nextId++;
       this.startedQuiet.set(this.awaitingUp, o.quietUp);
       sendTrain(sock, this.link, this.awaitingUp);
       this.nextUpAt = now + (this.up.count < FIRST_TRAINS - 1 ? FIRST_GAP_MS : RETRY_MS);
-      return true;
+      return 'up';
     }
-    return false;
+    return null;
   }
 
   private due(e: TrainEstimate, now: number, quiet: boolean): boolean {
@@ -87,11 +97,12 @@ export class LinkTrains {
     return q;
   }
 
-  /** Concentrator: the router asked for a download train. */
-  answer(sock: TrainSocket, req: { id: number; n: number; bytes: number }, at: number): void {
-    if (at - this.answeredAt < ANSWER_GAP_MS) return;
+  /** Concentrator: the router asked for a download train; true when it was sent. */
+  answer(sock: TrainSocket, req: { id: number; n: number; bytes: number }, at: number): boolean {
+    if (at - this.answeredAt < ANSWER_GAP_MS) return false;
     this.answeredAt = at;
     sendTrain(sock, this.link, req.id, req.n, req.bytes);
+    return true;
   }
 
   /** A train packet arrived here. */

@@ -16,7 +16,7 @@ import { GarbageCounter, type HealthMessage } from './probe-message.ts';
 import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
 import { expressRtts } from './express-rtt.ts';
-import { LinkTrains } from './link-trains.ts';
+import { LinkTrains, trainHoldMs } from './link-trains.ts';
 import { siteOfKey } from '../plan/types.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
@@ -274,10 +274,14 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
 
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
     const router = this.o.role === 'router';
+    const intervalMs = this.o.health.interval * 1000;
     if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
-    else if (msg.t === 'train') t.trains.onTrain(msg, at);
-    else if (msg.t === 'train_req') {
-      if (!router) t.trains.answer(t.sock, msg, at);
+    else if (msg.t === 'train') {
+      t.trains.onTrain(msg, at);
+      // A probe whose reply (or itself) crossed the link in the train's wake waited behind it.
+      t.window.shadow(at - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
+    } else if (msg.t === 'train_req') {
+      if (!router && t.trains.answer(t.sock, msg, at)) t.window.shadow(at, at + trainHoldMs(t.peerCap?.rate_kbit ?? null, intervalMs));
     } else if (msg.t === 'train_res') {
       if (router) t.trains.onResult(msg.id, msg.kbit, at);
     } else {
@@ -352,10 +356,13 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       if (router && !trainStarted) {
         // Quiet: carrying under a fifth of the capacity (a train then sees most of the link).
         const quiet = (now_kbit: number, cap: number | null) => now_kbit < 0.2 * (cap ?? 1000);
-        trainStarted = t.trains.tickRouter(now, t.sock, {
+        const started = t.trains.tickRouter(now, t.sock, {
           up: t.sm.state === 'up', wantDown: !t.spec.rx_rate_kbit, wantUp: !t.spec.tx_rate_kbit,
           quietDown: quiet(t.rx.current, down), quietUp: quiet(t.peerCap?.now_kbit ?? 0, up),
         });
+        // A download train is seen arriving (onMessage); an upload train only here.
+        if (started === 'up') t.window.shadow(now, now + trainHoldMs(up, this.o.health.interval * 1000));
+        trainStarted = started !== null;
       }
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),

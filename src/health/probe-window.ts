@@ -59,6 +59,8 @@ interface Slot {
   seq: number;
   sentAt: number;
   rtt: number | null;
+  /** Sent while one of our own packet trains held the link's queue (see shadow). */
+  shadow: boolean;
 }
 
 /**
@@ -86,6 +88,7 @@ export class ProbeWindow {
   private receivedCount = 0;
   /** Lowest one-way sample per second (clock / 1000, floored). */
   private fwdBySecond = new Map<number, number>();
+  private shadowUntil = -Infinity;
 
   constructor(opts: WindowOptions) {
     this.intervalMs = opts.intervalMs;
@@ -96,7 +99,7 @@ export class ProbeWindow {
   }
 
   sent(seq: number, now: number): void {
-    this.slots.push({ seq, sentAt: now, rtt: null });
+    this.slots.push({ seq, sentAt: now, rtt: null, shadow: now <= this.shadowUntil });
     if (this.slots.length > this.longSize) this.slots.splice(0, this.slots.length - this.longSize);
     this.sentCount++;
   }
@@ -110,13 +113,14 @@ export class ProbeWindow {
     if (!slot || slot.rtt !== null || now < slot.sentAt) return null;
     const rtt = now - slot.sentAt;
     slot.rtt = rtt;
+    this.receivedCount++;
+    this.lastReply = now;
+    if (slot.shadow) return rtt;
     if (fwd !== undefined) {
       const sec = Math.floor(now / 1000);
       this.fwdBySecond.set(sec, Math.min(fwd, this.fwdBySecond.get(sec) ?? Infinity));
       for (const k of this.fwdBySecond.keys()) if (k < sec - FWD_KEEP_MS / 1000) this.fwdBySecond.delete(k);
     }
-    this.receivedCount++;
-    this.lastReply = now;
     if (this.lastRtt !== null) {
       const d = Math.abs(rtt - this.lastRtt);
       this.jitter = this.jitter === null ? d : this.jitter + (d - this.jitter) / 16;
@@ -142,6 +146,18 @@ export class ProbeWindow {
   }
 
   /**
+   * Probes sent from `from` to `until` (past or future) shared the link's queue with one of this
+   * product's own packet trains: what they show is the train (24 full packets hold a 250 kbit/s
+   * uplink for 0.9 s), not the link. They are neither judged nor measured; a reply to one still
+   * shows the link alive. Judged on them, a slow link left the bond at every train it was measured
+   * with, and trains wait for a link that is up.
+   */
+  shadow(from: number, until: number): void {
+    for (const s of this.slots) if (s.sentAt >= from && s.sentAt <= until) s.shadow = true;
+    this.shadowUntil = Math.max(this.shadowUntil, until);
+  }
+
+  /**
    * Like TCP's RTO, but tighter: a silent link must be noticed in a few hundred ms. A link is down
    * after `down` silent checks, one per interval, counted from this timeout: with three intervals
    * (300 ms) a cut or spiking link left the bond 0.9-1.3 s after the bench's command, with two
@@ -158,9 +174,10 @@ export class ProbeWindow {
 
   metrics(now: number): LinkMetrics {
     const timeout = this.lossTimeout();
+    const slots = this.slots.filter((s) => !s.shadow);
     let lastAnswered = -1;
-    for (let i = this.slots.length - 1; i >= 0; i--) {
-      if (this.slots[i]!.rtt !== null) {
+    for (let i = slots.length - 1; i >= 0; i--) {
+      if (slots[i]!.rtt !== null) {
         lastAnswered = i;
         break;
       }
@@ -168,15 +185,15 @@ export class ProbeWindow {
     // Loss statistics: a probe is decided when answered, unanswered for longer than lossAfterMs,
     // or unanswered past the silence timeout while a later probe came back (a gap, as TCP's RACK
     // sees it). Probes merely held in a growing queue are neither.
-    const decided = this.slots.filter(
+    const decided = slots.filter(
       (s, i) => s.rtt !== null || now - s.sentAt > this.lossAfterMs || (i < lastAnswered && now - s.sentAt > timeout),
     );
     const lossOf = (xs: Slot[]) => (xs.length === 0 ? null : (100 * xs.filter((s) => s.rtt === null).length) / xs.length);
     // Probes since the last answered one: the link's present, whatever the statistics say.
-    const pending = this.slots.slice(lastAnswered + 1);
+    const pending = slots.slice(lastAnswered + 1);
     const overdue = pending.filter((s) => now - s.sentAt > timeout);
     const sinceReply = this.lastReply === null ? null : now - this.lastReply;
-    const rtts = this.slots.filter((s) => s.rtt !== null).map((s) => s.rtt as number);
+    const rtts = slots.filter((s) => s.rtt !== null).map((s) => s.rtt as number);
     return {
       rtt_ms: this.srtt,
       last_rtt_ms: this.lastRtt,
@@ -190,7 +207,7 @@ export class ProbeWindow {
       silent: overdue.length > 0 && (sinceReply === null || sinceReply > timeout),
       lost_in_row: overdue.length,
       pending_age_ms: pending.length ? now - pending[0]!.sentAt : null,
-      answered_sent_at: lastAnswered >= 0 ? this.slots[lastAnswered]!.sentAt : null,
+      answered_sent_at: lastAnswered >= 0 ? slots[lastAnswered]!.sentAt : null,
       loss_timeout_ms: timeout,
       sent: this.sentCount,
       received: this.receivedCount,

@@ -73,6 +73,12 @@ if (!inGuest()) {
       const settled = await until(async () => (await bondSlaves(lab, 'router', 'wbond')) === total && (await bondSlaves(lab, CONC.ns, siteBond(subnet))) === total && (await allLinksUp(lab)), 60_000, 2000);
       check('every gretap is in both bonds and every link up', settled, `router ${await bondSlaves(lab, 'router', 'wbond')} slaves`);
 
+      // A train holds a slow link's queue for most of a second (24 packets at 250 kbit/s): the
+      // probes behind it must not be taken for a failing link at either end.
+      const left = (out: string) => out.match(/link [\w/]+: up -> (down|degraded) \(.*/g) ?? [];
+      check('no link leaves the bond while its capacities are measured', left(routerAgent.output()).length + left(concAgent.output()).length === 0,
+        [...left(routerAgent.output()), ...left(concAgent.output())].slice(0, 6).join('; '));
+
       const before = routerAgent.output().length;
       const dl = await lab.iperf(site.lanNs, { seconds: 15, reverse: true });
       figure('download_kbit', Math.round(dl.bitsPerSecond / 1000));

@@ -128,6 +128,36 @@ test('probe window: probes in flight while this end stalled are forgotten, not c
   assert.equal(w.replied(10, 3105), null, 'a reply read late is ignored');
 });
 
+test('probe window: probes our own packet train held up are neither judged nor measured; the link is, before and after', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 40);
+  }
+  // An upload train at 1000 holds the link's queue for 0.9 s: the probes sent meanwhile come back
+  // up to 0.9 s late. Shadowed from the start (a train this end sent) ...
+  w.shadow(1000, 1900);
+  for (let s = 10; s < 19; s++) w.sent(s, s * 100);
+  const held = w.metrics(1800);
+  assert.equal(held.silent, false, 'not silence');
+  assert.equal(held.lost_in_row, 0);
+  assert.equal(held.pending_age_ms, null, 'nothing pending that counts');
+  for (let s = 10; s < 19; s++) w.replied(s, 1950 + s);
+  const after = w.metrics(1980);
+  assert.equal(after.last_rtt_ms, 40, 'their round trips are not the link\'s');
+  assert.equal(after.rtt_ms, 40);
+  assert.equal(after.loss_long_pct, 0);
+  assert.equal(after.last_reply, 1968, 'their replies show the link alive');
+  // ... or afterwards (a train seen arriving marks the probes behind it), and only those.
+  w.sent(19, 1920);
+  w.sent(20, 2000);
+  w.shadow(1950, 2050);
+  w.sent(21, 2100);
+  const m = w.metrics(2700);
+  assert.equal(m.silent, true, 'a probe after the train unanswered is judged');
+  assert.equal(m.lost_in_row, 2, 'probes 19 and 21, not 20');
+});
+
 test('probe window: the lowest one-way sample the peer reported over the last minute', () => {
   const w = new ProbeWindow({ intervalMs: 100, longSize: 5 });
   // One a second for 70 s: 901 first, 904 at 30 s, the rest higher.

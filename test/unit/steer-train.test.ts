@@ -96,7 +96,7 @@ test('router: five trains each way once the link is up, one at a time, then only
   const kinds = () => s.sent.map((m) => m.t).filter((k, i, a) => k !== 'train' || a[i - 1] !== 'train');
   for (let now = 0; now <= 60_000; now += 1000) {
     const started = t.tickRouter(now, s, o);
-    assert.equal(started, s.sent.length > 0);
+    assert.equal(started, s.sent.length === 0 ? null : s.sent[0]!.t === 'train_req' ? 'down' : 'up');
     assert.ok(s.sent.filter((m) => m.t === 'train_req').length + Math.min(1, s.sent.filter((m) => m.t === 'train').length) <= 1, 'one train at a time');
     for (const m of s.sent.splice(0)) {
       if (m.t === 'train_req') {
@@ -135,7 +135,8 @@ test('a train not completed is judged after 2 s on what arrived', () => {
 test('concentrator: one train a second per link at most, whatever the router asks', () => {
   const t = new LinkTrains(3, 'home/wan3', silentLogger);
   const s = new FakeSock();
-  for (const at of [0, 400, 999, 1000]) t.answer(s, { id: at, n: 8, bytes: 600 }, at);
+  const answered = [0, 400, 999, 1000].map((at) => t.answer(s, { id: at, n: 8, bytes: 600 }, at));
+  assert.deepEqual(answered, [true, false, false, true]);
   assert.deepEqual([...new Set(s.sent.map((m) => (m as TrainMessage).id))], [0, 1000]);
   assert.equal(s.sent.length, 16);
 });
@@ -157,7 +158,7 @@ test('router: first trains taken under load are re-measured every 10 s once the 
   for (let now = 0; now < 30_000; now += 1000) run(now, false);
   assert.equal(t.down.count, 5);
   assert.ok(Math.abs(t.down.value()! - 2000) < 40, `under load: ${t.down.value()}`);
-  assert.equal(run(31_000, false), false, 'still busy: no train');
+  assert.equal(run(31_000, false), null, 'still busy: no train');
   rate = 4000;
   const starts: number[] = [];
   for (let now = 32_000; now < 120_000; now += 1000) if (run(now, true)) starts.push(now);
