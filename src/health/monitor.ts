@@ -295,14 +295,14 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   tick(): void {
     const now = this.clock();
     const intervalMs = this.o.health.interval * 1000;
-    // This end did not run for a while (a starved CPU, a long GC): probes in flight meanwhile are
-    // late for local reasons, and replies already queued are read only after this tick. Judge no
+    // This end did not run for a while (a starved CPU, a long GC): probes due meanwhile are late
+    // for local reasons, and replies already queued are read only after this tick. Judge no
     // link until the backlog is read.
     const gap = this.lastTick === null ? 0 : now - this.lastTick;
     this.lastTick = now;
     if (gap > Math.max(5 * intervalMs, 500)) {
-      this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes in flight are not judged`);
-      for (const t of this.links.values()) t.window.forgetPending(now);
+      this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes due meanwhile are not judged`);
+      for (const t of this.links.values()) t.window.forgetPending(now - gap, now);
       this.stalledUntil = now + 2 * intervalMs;
     }
     const judging = now >= this.stalledUntil;

@@ -119,13 +119,31 @@ test('probe window: probes in flight while this end stalled are forgotten, not c
   }
   w.sent(10, 1000);
   w.sent(11, 1100);
-  // The process sleeps 2 s; at 3100 it runs again and forgets what was in flight.
-  w.forgetPending(3100);
+  // The process sleeps 2 s after its tick at 1100; at 3100 it runs again and forgets what was in flight.
+  w.forgetPending(1100, 3100);
   const m = w.metrics(3100);
   assert.equal(m.silent, false);
   assert.equal(m.pending_age_ms, null);
   assert.equal(m.loss_long_pct, 0);
   assert.equal(w.replied(10, 3105), null, 'a reply read late is ignored');
+});
+
+test('probe window: a stall forgets only probes due during it; those already overdue before it stay as evidence', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 40);
+  }
+  // The link is cut at 1000; this end ticks until 1500, then stalls until 3500.
+  for (let s = 10; s <= 15; s++) w.sent(s, s * 100);
+  const before = w.metrics(1500);
+  assert.equal(before.loss_timeout_ms, 200);
+  assert.equal(before.lost_in_row, 3, 'probes 10-12 overdue before the stall');
+  w.forgetPending(1500, 3500);
+  const m = w.metrics(3500);
+  assert.equal(m.silent, true, 'the cut is still seen right after the stall');
+  assert.equal(m.lost_in_row, 3, 'probes 13-15 came due in the stall: forgotten');
+  assert.equal(w.replied(14, 3510), null, 'a late reply to a forgotten probe is ignored');
 });
 
 test('probe window: probes our own packet train held up are neither judged nor measured; the link is, before and after', () => {
