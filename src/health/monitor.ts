@@ -268,6 +268,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       garbage: this.garbage,
       clock: this.clock,
       onMessage: (msg, at) => this.onMessage(t, msg, at),
+      onHeard: (at) => t.window.heard(at),
     });
     return t;
   }

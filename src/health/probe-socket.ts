@@ -14,6 +14,8 @@ export interface ProbeSocketOptions {
   port?: number;
   garbage: GarbageCounter;
   onMessage: (msg: Exclude<HealthMessage, { t: 'probe' }>, at: number) => void;
+  /** Every valid datagram from the peer, probes included: the link carries something toward us. */
+  onHeard?: (at: number) => void;
   clock: () => number;
 }
 
@@ -73,6 +75,7 @@ export class ProbeSocket {
     const r = decodeMessage(buf);
     if (!r.ok) return this.o.garbage.add(r.why);
     if (r.msg.link !== this.o.link) return this.o.garbage.add('wrong_link');
+    this.o.onHeard?.(at);
     if (r.msg.t === 'probe') {
       this.send({ v: r.msg.v, t: 'reply', link: r.msg.link, seq: r.msg.seq, ts: r.msg.ts, d: Math.round((at - r.msg.ts) * 100) / 100 });
       return;

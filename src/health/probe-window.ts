@@ -89,6 +89,8 @@ export class ProbeWindow {
   /** Lowest one-way sample per second (clock / 1000, floored). */
   private fwdBySecond = new Map<number, number>();
   private shadowUntil = -Infinity;
+  /** Clock of the last datagram of any kind from the peer on this link (see shadow). */
+  private lastHeard: number | null = null;
 
   constructor(opts: WindowOptions) {
     this.intervalMs = opts.intervalMs;
@@ -115,6 +117,7 @@ export class ProbeWindow {
     slot.rtt = rtt;
     this.receivedCount++;
     this.lastReply = now;
+    this.heard(now);
     if (slot.shadow) return rtt;
     if (fwd !== undefined) {
       const sec = Math.floor(now / 1000);
@@ -151,13 +154,25 @@ export class ProbeWindow {
   /**
    * Probes sent from `from` to `until` (past or future) shared the link's queue with one of this
    * product's own packet trains: what they show is the train (24 full packets hold a 250 kbit/s
-   * uplink for 0.9 s), not the link. They are neither judged nor measured; a reply to one still
-   * shows the link alive. Judged on them, a slow link left the bond at every train it was measured
-   * with, and trains wait for a link that is up.
+   * uplink for 0.9 s), not the link. They are neither judged nor measured while the peer is still
+   * heard on the link (see heard); a reply to one still shows the link alive. Judged on them, a
+   * slow link left the bond at every train it was measured with, and trains wait for a link that
+   * is up.
    */
   shadow(from: number, until: number): void {
     for (const s of this.slots) if (s.sentAt >= from && s.sentAt <= until) s.shadow = true;
     this.shadowUntil = Math.max(this.shadowUntil, until);
+  }
+
+  /**
+   * A datagram from the peer arrived on this link (a probe, a reply, a train, a report). A train
+   * holds one direction only, and the peer's probes keep coming the other way: while they do, a
+   * shadowed probe is excused. A cut link falls silent both ways, and its shadowed probes are then
+   * judged like any: a link the demo cut during one of its first trains (rate unknown: a 2 s
+   * shadow) was judged down only after 4 s without a reply.
+   */
+  heard(at: number): void {
+    if (this.lastHeard === null || at > this.lastHeard) this.lastHeard = at;
   }
 
   /**
@@ -177,7 +192,11 @@ export class ProbeWindow {
 
   metrics(now: number): LinkMetrics {
     const timeout = this.lossTimeout();
-    const slots = this.slots.filter((s) => !s.shadow);
+    // Unexcused, the shadowed probes still pending count; those a train's queue dropped long
+    // before stay out of the loss statistics.
+    const excused = this.lastHeard !== null && now - this.lastHeard <= timeout;
+    const answeredUpTo = Math.max(-Infinity, ...this.slots.filter((s) => s.rtt !== null).map((s) => s.sentAt));
+    const slots = this.slots.filter((s) => !s.shadow || (!excused && s.rtt === null && s.sentAt > answeredUpTo));
     let lastAnswered = -1;
     for (let i = slots.length - 1; i >= 0; i--) {
       if (slots[i]!.rtt !== null) {

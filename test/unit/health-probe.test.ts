@@ -155,7 +155,10 @@ test('probe window: probes our own packet train held up are neither judged nor m
   // An upload train at 1000 holds the link's queue for 0.9 s: the probes sent meanwhile come back
   // up to 0.9 s late. Shadowed from the start (a train this end sent) ...
   w.shadow(1000, 1900);
-  for (let s = 10; s < 19; s++) w.sent(s, s * 100);
+  for (let s = 10; s < 19; s++) {
+    w.sent(s, s * 100);
+    w.heard(s * 100 + 20); // the peer's own probes keep coming the other way
+  }
   const held = w.metrics(1800);
   assert.equal(held.silent, false, 'not silence');
   assert.equal(held.lost_in_row, 0);
@@ -171,9 +174,29 @@ test('probe window: probes our own packet train held up are neither judged nor m
   w.sent(20, 2000);
   w.shadow(1950, 2050);
   w.sent(21, 2100);
+  w.heard(2650);
   const m = w.metrics(2700);
   assert.equal(m.silent, true, 'a probe after the train unanswered is judged');
   assert.equal(m.lost_in_row, 2, 'probes 19 and 21, not 20');
+});
+
+test('probe window: a link cut during our own train falls silent both ways, and its shadowed probes are judged', () => {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 40);
+  }
+  // An upload train at 1000 while the rate is unknown: 2 s of shadow. The link is cut at 1050.
+  w.shadow(1000, 3000);
+  for (let s = 10; s < 14; s++) w.sent(s, s * 100);
+  w.heard(1040);
+  const m = w.metrics(1400);
+  assert.equal(m.silent, true, 'nothing heard from the peer for longer than the timeout: no excuse');
+  assert.equal(m.lost_in_row, 2, 'probes 10 and 11 are overdue');
+  assert.equal(m.loss_long_pct, 0, 'none of them counted lost yet (under lossAfterMs)');
+  // Had the peer's probes kept coming, the same probes would be excused.
+  w.heard(1390);
+  assert.equal(w.metrics(1400).silent, false);
 });
 
 test('probe window: the lowest one-way sample the peer reported over the last minute', () => {
