@@ -14,7 +14,7 @@ import { buildPlane, pinLinks, removePlane } from './kernel-dataplane.ts';
 import { bytesAtEnd, longestGap, median, spikeOnset, spikeRecovery, spikeRecoveryPerPacket, voipAliveAtEnd, voipLostSeconds, voipMedianRtt } from './metrics.ts';
 import type { VoipTrace } from './voip.ts';
 import type { BenchDetail } from './detail.ts';
-import { changed, snapshot } from './tcp-diag.ts';
+import { changed, resetCounters, resetsBetween, snapshot } from './tcp-diag.ts';
 import { startWanbond, type WanbondPlane } from './wanbond-plane.ts';
 
 const profilePath = process.argv[2] ?? join(REPO_ROOT, 'bench', 'profiles', 'hetero-3.json');
@@ -111,6 +111,14 @@ function reaction(wb: WanbondPlane, victim: string, at: number, until: number): 
   return res;
 }
 
+/** TCP resets each box sent since `before`, kept; for the log line, those of the boxes between the ends. */
+async function resetsSince(lab: Lab, before: Record<string, number>, scenario: string, i: number, into: Record<string, unknown>[]): Promise<string> {
+  const d = resetsBetween(before, await resetCounters(lab));
+  into.push({ scenario, run: i + 1, ...d });
+  const between = Object.entries(d).filter(([k]) => !k.startsWith(`${lab.server.ns}.`) && !lab.sites.some((s) => k.startsWith(`${s.lanNs}.`)));
+  return between.length ? `; resets sent between the ends: ${JSON.stringify(Object.fromEntries(between))}` : '';
+}
+
 /** The stream's round trips from 4 s before an event to 4 s after it ended, to see what a figure means. */
 function traceAround(t: VoipTrace, fromMs: number, toMs: number) {
   const from = Math.max(0, Math.round((fromMs - t.start_ms - 4000) / t.interval_ms));
@@ -127,9 +135,11 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   const reactions: Record<string, unknown>[] = [];
   const traces: unknown[] = [], cutTraces: unknown[] = [];
   const spikesPerPacket: number[] = [], spikeOnsets: (number | null)[] = [];
+  const resets: Record<string, unknown>[] = [];
   let survived = true;
   for (let i = 0; i < reps; i++) {
     let cutAt = 0;
+    let rst = await resetCounters(lab);
     const cut = await underLoad(lab, 24, async () => {
       await sleep(8000);
       cutAt = Date.now();
@@ -147,10 +157,12 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     const cr = reaction(wb, name, cutAt, cutAt + 8000);
     reactions.push({ cut: cr, at: cutAt });
     cutTraces.push(traceAround(cut.trace, cutAt, cutAt + 8000));
-    log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}`);
+    const cutRst = await resetsSince(lab, rst, 'cut', i, resets);
+    log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}${cutRst}`);
     await sleep(3000);
 
     let spikeAt = 0, spikeEnd = 0;
+    rst = await resetCounters(lab);
     const spike = await underLoad(lab, 34, async () => {
       await sleep(8000);
       spikeAt = Date.now();
@@ -165,10 +177,11 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     const sr = reaction(wb, name, spikeAt, spikeEnd);
     reactions.push({ spike: sr, at: spikeAt });
     traces.push(traceAround(spike.trace, spikeAt, spikeEnd));
-    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s (every packet: ${spikesPerPacket.at(-1)} s; first packet hit after ${spikeOnsets.at(-1)} s); ${JSON.stringify(sr)}`);
+    log(`spike ${i + 1}: udp delay back within 50 ms after ${spikes.at(-1)} s (every packet: ${spikesPerPacket.at(-1)} s; first packet hit after ${spikeOnsets.at(-1)} s); ${JSON.stringify(sr)}${await resetsSince(lab, rst, 'spike', i, resets)}`);
     await sleep(3000);
 
     const flapFrom = Date.now();
+    rst = await resetCounters(lab);
     const flap = await underLoad(lab, 30, async () => {
       await sleep(5000);
       for (let k = 0; k < 5; k++) {
@@ -185,7 +198,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     const count = (side: string, f: (m: (typeof moves)[number]) => boolean) => moves.filter((m) => m.side === side && f(m)).length;
     const per = ['router', 'conc'].map((s) => Math.max(count(s, (m) => m.from === 'up'), count(s, (m) => m.to === 'up')));
     flapMoves.push(Math.max(...per));
-    log(`flap ${i + 1}: sessions lost ${lost}, ${name} left/rejoined router ${per[0]}x, concentrator ${per[1]}x in 5 flaps`);
+    log(`flap ${i + 1}: sessions lost ${lost}, ${name} left/rejoined router ${per[0]}x, concentrator ${per[1]}x in 5 flaps${await resetsSince(lab, rst, 'flap', i, resets)}`);
     await sleep(5000);
   }
   out.runs['cut_max_gap_s'] = gaps;
@@ -197,6 +210,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   out.runs['flap_sessions_lost'] = flapLost;
   out.runs['flap_moves_per_5'] = flapMoves;
   out.runs['reactions'] = reactions;
+  out.runs['resets'] = resets;
   out.runs['spike_traces'] = traces;
   out.runs['cut_traces'] = cutTraces;
   return {

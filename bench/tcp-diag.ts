@@ -92,3 +92,27 @@ export function changed(a: DiagSnapshot, b: DiagSnapshot): Record<string, number
   }
   return out;
 }
+
+/**
+ * TCP resets each box's own stack sent (Tcp.OutRsts), at the boxes between the two ends (the
+ * router's and the concentrator's NAT) and at the ends: a session lost to a reset shows who sent
+ * it. (A packet conntrack finds out of window is not translated back, reaches the NAT box's own
+ * stack, and that answers with a reset. The lab's kernel has no /proc/net/stat/nf_conntrack to
+ * count such packets.)
+ */
+export async function resetCounters(lab: Lab): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const namespaces = [...new Set([...lab.sites.flatMap((s) => [s.lanNs, s.routerNs]), lab.conc.ns, lab.server.ns])];
+  await Promise.all(namespaces.map(async (ns) => {
+    const snmp = (await lab.exec(ns, ['cat', '/proc/net/snmp'], { reject: false })).stdout.split('\n').filter((l) => l.startsWith('Tcp:'));
+    const [head, vals] = snmp.map((l) => l.trim().split(/\s+/));
+    const i = head?.indexOf('OutRsts') ?? -1;
+    if (i > 0 && vals) out[`${ns}.OutRsts`] = Number(vals[i]);
+  }));
+  return out;
+}
+
+/** What moved between two `resetCounters`. */
+export function resetsBetween(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return changed({ tcp: a, qdisc: {} }, { tcp: b, qdisc: {} });
+}
