@@ -105,10 +105,11 @@ export class LinkTrains {
     return true;
   }
 
-  /** A train packet arrived here. */
-  onTrain(msg: TrainMessage, at: number): void {
+  /** A train packet arrived here; returns when the first packet of its train did. */
+  onTrain(msg: TrainMessage, at: number): number {
     if (!this.incoming || this.incoming.id !== msg.id) this.incoming = { id: msg.id, n: msg.n, firstAt: at, arrivals: [] };
     this.incoming.arrivals.push({ k: msg.k, at, wireBytes: trainWireBytes(JSON.stringify(msg).length) });
+    return this.incoming.firstAt;
   }
 
   /**

@@ -278,9 +278,12 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const intervalMs = this.o.health.interval * 1000;
     if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
     else if (msg.t === 'train') {
-      t.trains.onTrain(msg, at);
-      // A probe whose reply (or itself) crossed the link in the train's wake waited behind it.
-      t.window.shadow(at - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
+      const firstAt = t.trains.onTrain(msg, at);
+      // A probe whose reply (or itself) crossed the link in the train's wake waited behind it:
+      // all of them since the train began to arrive, not only those near a packet of it (packets
+      // of a train can be lost or far apart: marked per packet, a 250 kbit/s uplink still left
+      // the concentrator's bond while measured, in CI, with one probe overdue).
+      t.window.shadow(firstAt - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
     } else if (msg.t === 'train_req') {
       if (!router && t.trains.answer(t.sock, msg, at)) t.window.shadow(at, at + trainHoldMs(t.peerCap?.rate_kbit ?? null, intervalMs));
     } else if (msg.t === 'train_res') {
