@@ -149,6 +149,10 @@ export class ProbeWindow {
   forgetPending(from: number, t: number): void {
     const timeout = this.lossTimeout();
     this.slots = this.slots.filter((s) => s.rtt !== null || s.sentAt >= t || s.sentAt + timeout < from);
+    // Those kept count as silence only if the peer stays silent (see heard): their replies may be
+    // in the backlog, and their round trips, stall included, are not the link's (measured, they
+    // made a live link `degraded`: "rtt 1222.6 ms > failure_latency").
+    for (const s of this.slots) if (s.rtt === null && s.sentAt < t) s.shadow = true;
   }
 
   /**

@@ -144,6 +144,12 @@ test('probe window: a stall forgets only probes due during it; those already ove
   assert.equal(m.silent, true, 'the cut is still seen right after the stall');
   assert.equal(m.lost_in_row, 3, 'probes 13-15 came due in the stall: forgotten');
   assert.equal(w.replied(14, 3510), null, 'a late reply to a forgotten probe is ignored');
+  // The link was alive after all: the backlog brings the kept probes' replies, which neither
+  // leave the link silent nor count the stall as its round trip.
+  w.replied(10, 3520);
+  const alive = w.metrics(3530);
+  assert.equal(alive.silent, false);
+  assert.equal(alive.rtt_ms, 40);
 });
 
 test('probe window: probes our own packet train held up are neither judged nor measured; the link is, before and after', () => {
