@@ -3,6 +3,16 @@ import assert from 'node:assert/strict';
 import { ProbeWindow } from '../../src/health/probe-window.ts';
 import { decodeMessage, encodeMessage, GarbageCounter, MAX_MESSAGE_BYTES } from '../../src/health/probe-message.ts';
 
+/** A window at 10 probes/s whose probes 0-9 (sent 0-900 ms) each came back after 40 ms. */
+function answeredWindow(): ProbeWindow {
+  const w = new ProbeWindow({ intervalMs: 100 });
+  for (let s = 0; s < 10; s++) {
+    w.sent(s, s * 100);
+    w.replied(s, s * 100 + 40);
+  }
+  return w;
+}
+
 test('probe window: RTT, jitter and loss over short and long windows', () => {
   const w = new ProbeWindow({ intervalMs: 100, shortSize: 10, longSize: 100 });
   let t = 0;
@@ -112,11 +122,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
 });
 
 test('probe window: probes in flight while this end stalled are forgotten, not counted as lost', () => {
-  const w = new ProbeWindow({ intervalMs: 100 });
-  for (let s = 0; s < 10; s++) {
-    w.sent(s, s * 100);
-    w.replied(s, s * 100 + 40);
-  }
+  const w = answeredWindow();
   w.sent(10, 1000);
   w.sent(11, 1100);
   // The process sleeps 2 s after its tick at 1100; at 3100 it runs again and forgets what was in flight.
@@ -129,11 +135,7 @@ test('probe window: probes in flight while this end stalled are forgotten, not c
 });
 
 test('probe window: a stall forgets only probes due during it; those already overdue before it stay as evidence', () => {
-  const w = new ProbeWindow({ intervalMs: 100 });
-  for (let s = 0; s < 10; s++) {
-    w.sent(s, s * 100);
-    w.replied(s, s * 100 + 40);
-  }
+  const w = answeredWindow();
   // The link is cut at 1000; this end ticks until 1500, then stalls until 3500.
   for (let s = 10; s <= 15; s++) w.sent(s, s * 100);
   const before = w.metrics(1500);
@@ -153,11 +155,7 @@ test('probe window: a stall forgets only probes due during it; those already ove
 });
 
 test('probe window: probes our own packet train held up are neither judged nor measured; the link is, before and after', () => {
-  const w = new ProbeWindow({ intervalMs: 100 });
-  for (let s = 0; s < 10; s++) {
-    w.sent(s, s * 100);
-    w.replied(s, s * 100 + 40);
-  }
+  const w = answeredWindow();
   // An upload train at 1000 holds the link's queue for 0.9 s: the probes sent meanwhile come back
   // up to 0.9 s late. Shadowed from the start (a train this end sent) ...
   w.shadow(1000, 1900);
@@ -187,11 +185,7 @@ test('probe window: probes our own packet train held up are neither judged nor m
 });
 
 test('probe window: a link cut during our own train falls silent both ways, and its shadowed probes are judged', () => {
-  const w = new ProbeWindow({ intervalMs: 100 });
-  for (let s = 0; s < 10; s++) {
-    w.sent(s, s * 100);
-    w.replied(s, s * 100 + 40);
-  }
+  const w = answeredWindow();
   // An upload train at 1000 while the rate is unknown: 2 s of shadow. The link is cut at 1050.
   w.shadow(1000, 3000);
   for (let s = 10; s < 14; s++) w.sent(s, s * 100);
