@@ -116,13 +116,13 @@ export class LinkTrains {
    * The train arriving here, once complete (its last packet came) or waited for long enough:
    * its id and rate (null: too few packets to say). Null while none is due.
    */
-  collect(now: number): { id: number; kbit: number | null } | null {
+  collect(now: number): { id: number; kbit: number | null; firstAt: number } | null {
     const c = this.incoming;
     if (!c) return null;
     const done = c.arrivals.some((a) => a.k === c.n - 1) || now - c.firstAt >= TRAIN_WAIT_MS;
     if (!done) return null;
     this.incoming = null;
-    return { id: c.id, kbit: trainRate(c.arrivals, c.n) };
+    return { id: c.id, kbit: trainRate(c.arrivals, c.n), firstAt: c.firstAt };
   }
 
   /** Router: the download train `id` measured here. */

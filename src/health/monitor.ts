@@ -105,6 +105,18 @@ interface Tracked {
   trains: LinkTrains;
 }
 
+/** Late spans are kept this long (ms): longer than a train takes to arrive (TRAIN_WAIT_MS). */
+const TRAIN_LATE_KEEP_MS = 10_000;
+
+/** No tick for this long (ms) is a stall of this end: what it saw meanwhile says little about the links. */
+const stallMs = (intervalMs: number) => Math.max(5 * intervalMs, 500);
+
+/** Which peer a link's key belongs to: its site on the concentrator (`<site>/<link>`), the one concentrator on the router. */
+function peerOf(key: string): string {
+  const i = key.lastIndexOf('/');
+  return i < 0 ? '' : key.slice(0, i);
+}
+
 /** Sum of /sys/class/net/<dev>/statistics/rx_bytes; null if any is missing. */
 export function sysfsRxBytes(devs: string[]): number | null {
   let sum = 0;
@@ -138,6 +150,12 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private readonly startedAt: number;
   private lastTick: number | null = null;
   private stalledUntil = -Infinity;
+  /** This end's stalls, numbered for the peer (see stallSchema); random start, so a restart is not taken for an old one. */
+  private stallId = Math.floor(Math.random() * 2 ** 32);
+  /** The last stall each peer reported, by peer (its links' key prefix). */
+  private peerStallIds = new Map<string, number>();
+  /** When this end last ran late (ticks more than 2.5 intervals apart), for judging trains. */
+  private lateSpans: { from: number; to: number }[] = [];
 
   constructor(private o: MonitorOptions) {
     super();
@@ -186,7 +204,15 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), Math.max(10, this.o.health.interval * 1000));
+    // A stall is noticed as the timer fires, before this loop turn reads the datagrams that came
+    // meanwhile; links are judged after it has read them (setImmediate), not before. Judged
+    // first, a turn that began 0.3-0.5 s late behind a process start (too short to count as a
+    // stall) saw replies that had come but were not read yet, and a slow link whose reply was
+    // still unread while a fast link's was not looked silent alone.
+    this.timer = setInterval(() => {
+      this.noticeStall(this.clock());
+      setImmediate(() => this.timer && this.tick());
+    }, Math.max(10, this.o.health.interval * 1000));
   }
 
   stop(): void {
@@ -276,7 +302,10 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private onMessage(t: Tracked, msg: Exclude<HealthMessage, { t: 'probe' }>, at: number): void {
     const router = this.o.role === 'router';
     const intervalMs = this.o.health.interval * 1000;
-    if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d);
+    // Read while this end has not ticked for a stall's length: the reply may have waited for us
+    // (the stall is noticed only at the next tick, and a stall can begin after a tick noticed
+    // none): a live link went `degraded` on such a round trip ("rtt 1136.6 ms", stack-cut).
+    if (msg.t === 'reply') t.window.replied(msg.seq, at, msg.d, this.lastTick !== null && at - this.lastTick > stallMs(intervalMs));
     else if (msg.t === 'train') {
       const firstAt = t.trains.onTrain(msg, at);
       // A probe whose reply (or itself) crossed the link in the train's wake waited behind it:
@@ -286,6 +315,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       t.window.shadow(firstAt - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
     } else if (msg.t === 'train_req') {
       if (!router && t.trains.answer(t.sock, msg, at)) t.window.shadow(at, at + trainHoldMs(t.peerCap?.rate_kbit ?? null, intervalMs));
+    } else if (msg.t === 'stall') {
+      this.onPeerStall(t, msg.id, msg.ms, at);
     } else if (msg.t === 'train_res') {
       if (router) t.trains.onResult(msg.id, msg.kbit, at);
     } else {
@@ -295,23 +326,53 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     }
   }
 
+  /**
+   * The peer reports it could not run for `ms` until it sent this (arrived on `t` at `at`): on
+   * each of that peer's links, the probes that reached it in that time are not judged. The first
+   * copy to arrive (the fastest link's) acts, before the late replies it precedes.
+   */
+  private onPeerStall(t: Tracked, id: number, ms: number, at: number): void {
+    const peer = peerOf(t.spec.key);
+    if (this.peerStallIds.get(peer) === id) return;
+    this.peerStallIds.set(peer, id);
+    const oneWay = (x: Tracked) => (x.metrics?.min_rtt_ms ?? 0) / 2;
+    const began = at - oneWay(t) - ms;
+    const intervalMs = this.o.health.interval * 1000;
+    for (const x of this.links.values()) if (peerOf(x.spec.key) === peer) x.window.peerStalled(began - oneWay(x) - intervalMs, at);
+    this.log.debug(`health: the peer${peer ? ` ${peer}` : ''} stalled ${Math.round(ms)} ms; probes it held are not judged`);
+  }
+
+  /**
+   * This end did not run for a while (a starved CPU, a long GC, a process start): probes due
+   * meanwhile are late for local reasons. Called before the replies that came meanwhile are read
+   * (see start), so their round trips, stall included, are not measured; judging waits until the
+   * backlog is read.
+   */
+  private noticeStall(now: number): void {
+    const intervalMs = this.o.health.interval * 1000;
+    const gap = this.lastTick === null ? 0 : now - this.lastTick;
+    this.lastTick = now;
+    if (gap > 2.5 * intervalMs) this.lateSpans = [...this.lateSpans.filter((s) => s.to >= now - TRAIN_LATE_KEEP_MS), { from: now - gap, to: now }];
+    if (gap <= stallMs(intervalMs)) return;
+    this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes due meanwhile are not judged`);
+    for (const t of this.links.values()) t.window.forgetPending(now - gap, now);
+    this.stalledUntil = now + 2 * intervalMs;
+    // The peer's probes waited too: it must not judge its links on them either.
+    this.stallId = (this.stallId + 1) % 2 ** 32;
+    for (const t of this.links.values()) if (t.sock.ready) t.sock.send({ v: 1, t: 'stall', link: t.spec.id, id: this.stallId, ms: Math.min(60_000, Math.round(gap)) });
+  }
+
   /** One probe interval. Public so tests can drive a monitor without timers. */
   tick(): void {
     const now = this.clock();
     const intervalMs = this.o.health.interval * 1000;
-    // This end did not run for a while (a starved CPU, a long GC): probes due meanwhile are late
-    // for local reasons, and replies already queued are read only after this tick. Judge no
-    // link until the backlog is read.
-    const gap = this.lastTick === null ? 0 : now - this.lastTick;
-    this.lastTick = now;
-    if (gap > Math.max(5 * intervalMs, 500)) {
-      this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes due meanwhile are not judged`);
-      for (const t of this.links.values()) t.window.forgetPending(now - gap, now);
-      this.stalledUntil = now + 2 * intervalMs;
-    }
+    this.noticeStall(now);
     const judging = now >= this.stalledUntil;
     const all = [...this.links.values()];
-    for (const t of all) t.metrics = t.window.metrics(now);
+    for (const t of all) {
+      const others = all.filter((o) => o !== t && peerOf(o.spec.key) === peerOf(t.spec.key)).map((o) => o.window.heardAt ?? -Infinity);
+      t.metrics = t.window.metrics(now, others.length ? Math.max(...others) : null);
+    }
     for (const t of all) {
       if (!t.sock.ready && now - t.lastOpenTry >= 1000) {
         t.lastOpenTry = now;
@@ -327,8 +388,13 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         if (tr) this.log.debug(`link ${t.spec.key}: ${tr.from} -> ${tr.to}: ${tr.reason}`);
       }
       const train = t.trains.collect(now);
-      if (train && this.o.role === 'router') t.trains.measuredDown(train.id, train.kbit, now);
-      else if (train) t.sock.send({ v: 1, t: 'train_res', link: t.spec.id, id: train.id, kbit: train.kbit ?? 0 });
+      // Timed while this end ran late, a train's arrivals say when it was read, not when it came
+      // (and a frozen lab releases a shaped link's queue at once): a 4 Mbit/s link read as 8-20
+      // on a loaded host. It counts as no reading, and another is taken.
+      const kbit = train && this.lateSpans.some((s) => s.to >= train.firstAt) ? null : (train?.kbit ?? null);
+      if (train && kbit === null && train.kbit !== null) this.log.debug(`link ${t.spec.key}: train ${train.id} read while this end ran late: not used`);
+      if (train && this.o.role === 'router') t.trains.measuredDown(train.id, kbit, now);
+      else if (train) t.sock.send({ v: 1, t: 'train_res', link: t.spec.id, id: train.id, kbit: kbit ?? 0 });
       if (t.sock.ready) {
         t.window.sent(t.seq, now);
         t.sock.send({ v: 1, t: 'probe', link: t.spec.id, seq: t.seq, ts: Math.max(0, Math.round(now * 100) / 100) });

@@ -81,7 +81,21 @@ export const trainResultSchema = z.strictObject({
   kbit: z.number().finite().nonnegative().max(10_000_000),
 });
 
-export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema, trainRequestSchema, trainSchema, trainResultSchema]);
+/**
+ * This end could not run for `ms` (a starved CPU, a long process start) until just before sending
+ * this, once on every link: the peer's probes that reached it meanwhile were answered late or not
+ * at all, for reasons that are not the links'. `id` counts stalls, so the copies on other links
+ * are known as the same. Older peers drop it as invalid, as they drop anything unknown.
+ */
+export const stallSchema = z.strictObject({
+  v: z.literal(PROBE_VERSION),
+  t: z.literal('stall'),
+  link: linkId,
+  id: seq,
+  ms: z.number().finite().nonnegative().max(60_000),
+});
+
+export const messageSchema = z.discriminatedUnion('t', [probeSchema, replySchema, capacitySchema, trainRequestSchema, trainSchema, trainResultSchema, stallSchema]);
 export type ProbeMessage = z.infer<typeof probeSchema>;
 export type ReplyMessage = z.infer<typeof replySchema>;
 export type CapacityMessage = z.infer<typeof capacitySchema>;

@@ -108,11 +108,13 @@ export class ProbeWindow {
 
   /**
    * Record a reply (`fwd`: the peer's one-way delay sample, see min_fwd_ms); returns its RTT, or
-   * null for an unknown or duplicate sequence number.
+   * null for an unknown or duplicate sequence number. `late`: this end read it late (it had
+   * stalled): the probe counts as answered, its round trip is not the link's and is not measured.
    */
-  replied(seq: number, now: number, fwd?: number): number | null {
+  replied(seq: number, now: number, fwd?: number, late = false): number | null {
     const slot = this.slots.find((s) => s.seq === seq);
     if (!slot || slot.rtt !== null || now < slot.sentAt) return null;
+    if (late) slot.shadow = true;
     const rtt = now - slot.sentAt;
     slot.rtt = rtt;
     this.receivedCount++;
@@ -156,6 +158,17 @@ export class ProbeWindow {
   }
 
   /**
+   * The peer could not run while the probes sent from `from` to `until` reached it (it said so,
+   * see stallSchema): forget those still unanswered. Their replies, if any, carry the peer's stall
+   * in their round trip and are ignored as unknown; their silence says nothing about the link.
+   * Judged, one link whose replies the peer sent last after a 1.2 s stall went down alone, and a
+   * reply held through it made another `degraded` (stack-measure red in CI on a loaded host).
+   */
+  peerStalled(from: number, until: number): void {
+    this.slots = this.slots.filter((s) => s.rtt !== null || s.sentAt < from || s.sentAt > until);
+  }
+
+  /**
    * Probes sent from `from` to `until` (past or future) shared the link's queue with one of this
    * product's own packet trains: what they show is the train (24 full packets hold a 250 kbit/s
    * uplink for 0.9 s), not the link. They are neither judged nor measured while the peer is still
@@ -194,11 +207,24 @@ export class ProbeWindow {
     return Math.min(this.maxLossTimeoutMs, Math.max(floor, rto));
   }
 
-  metrics(now: number): LinkMetrics {
+  /** Clock of the last datagram from the peer on this link (see heard), null before any. */
+  get heardAt(): number | null {
+    return this.lastHeard;
+  }
+
+  /**
+   * `heardElsewhere`: when the same peer was last heard on any of its other links (null: it has
+   * none). A shadowed probe is excused while the peer is heard here about as recently as there:
+   * a peer that runs late (a process start, a busy CPU) falls quiet on every link together, and
+   * judged against the clock alone, the slow link under a train went down while the peer was
+   * merely late. A cut link falls behind the others.
+   */
+  metrics(now: number, heardElsewhere: number | null = null): LinkMetrics {
     const timeout = this.lossTimeout();
     // Unexcused, the shadowed probes still pending count; those a train's queue dropped long
     // before stay out of the loss statistics.
-    const excused = this.lastHeard !== null && now - this.lastHeard <= timeout;
+    const ref = heardElsewhere === null ? now : Math.min(now, heardElsewhere);
+    const excused = this.lastHeard !== null && ref - this.lastHeard <= timeout;
     const answeredUpTo = Math.max(-Infinity, ...this.slots.filter((s) => s.rtt !== null).map((s) => s.sentAt));
     const slots = this.slots.filter((s) => !s.shadow || (!excused && s.rtt === null && s.sentAt > answeredUpTo));
     let lastAnswered = -1;

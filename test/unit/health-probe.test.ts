@@ -95,6 +95,8 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
   const reply = { v: 1, t: 'reply', link: 2, seq: 7, ts: 1234.56, d: -98765.43 } as const;
   assert.deepEqual(decodeMessage(encodeMessage(reply)), { ok: true, msg: reply });
   assert.deepEqual(decodeMessage(encodeMessage(rates)), { ok: true, msg: rates });
+  const stall = { v: 1, t: 'stall', link: 1, id: 4_000_000_000, ms: 1238 } as const;
+  assert.deepEqual(decodeMessage(encodeMessage(stall)), { ok: true, msg: stall });
   const bad: [string | Buffer, string][] = [
     ['not json{', 'not_json'],
     ['{"v":1,"t":"probe","link":0,"seq":1,"ts":1}', 'invalid'],
@@ -104,6 +106,8 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     ['{"v":1,"t":"reply","link":1,"seq":1,"ts":1,"d":"late"}', 'invalid'],
     ['{"v":1,"t":"cap","link":1,"rx_kbit":"fast","now_kbit":1}', 'invalid'],
     ['{"v":1,"t":"cap","link":1,"rx_kbit":1,"now_kbit":1,"shape_kbit":0}', 'invalid'],
+    ['{"v":1,"t":"stall","link":1,"id":1,"ms":-5}', 'invalid'],
+    ['{"v":1,"t":"stall","link":1,"id":1,"ms":3600000}', 'invalid'],
     ['[]', 'invalid'],
     ['null', 'invalid'],
     [Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), 'too_big'],
@@ -118,7 +122,7 @@ test('peer messages: valid ones round-trip, garbage is refused with a reason', (
     }
   }
   assert.equal(g.total, bad.length);
-  assert.equal(g.counts.invalid, 9);
+  assert.equal(g.counts.invalid, 11);
 });
 
 test('probe window: probes in flight while this end stalled are forgotten, not counted as lost', () => {
@@ -152,6 +156,42 @@ test('probe window: a stall forgets only probes due during it; those already ove
   const alive = w.metrics(3530);
   assert.equal(alive.silent, false);
   assert.equal(alive.rtt_ms, 40);
+});
+
+test('probe window: a reply this end read late counts as an answer, not as the link\'s round trip', () => {
+  const w = answeredWindow();
+  w.sent(10, 1000);
+  assert.equal(w.replied(10, 2300, undefined, true), 1300);
+  const m = w.metrics(2300);
+  assert.equal(m.rtt_ms, 40);
+  assert.equal(m.last_rtt_ms, 40);
+  assert.equal(m.pending_age_ms, null, 'answered');
+  assert.equal(m.received, 11);
+});
+
+test('probe window: probes that reached the peer while it stalled are forgotten; those before are still evidence', () => {
+  const w = answeredWindow();
+  // Probes 10-19 go out from 1000 to 1900; the peer, 20 ms away, stalls from 1230 to 1830 and
+  // says so once it runs again.
+  for (let s = 10; s < 20; s++) w.sent(s, s * 100);
+  w.replied(10, 1040);
+  w.replied(11, 1140);
+  const held = w.metrics(1900);
+  assert.equal(held.silent, true, 'seen from here, the link went silent');
+  w.peerStalled(1230 - 20 - 100, 1850);
+  const m = w.metrics(1900);
+  assert.equal(m.silent, false, 'probes 12-18 met the stall: not judged');
+  assert.equal(m.lost_in_row, 0);
+  assert.equal(m.pending_age_ms, 0, 'probe 19, sent after, is still waited for');
+  assert.equal(w.replied(13, 1860), null, 'a reply the stall held is not measured');
+  assert.equal(w.metrics(1900).rtt_ms, 40);
+  // A probe sent before the stall and unanswered by then stays: a cut is not hidden by a stall after it.
+  const cut = answeredWindow();
+  for (let s = 10; s < 20; s++) cut.sent(s, s * 100);
+  cut.peerStalled(1500, 1850);
+  const c = cut.metrics(1900);
+  assert.equal(c.silent, true);
+  assert.equal(c.lost_in_row, 5, 'probes 10-14, sent before the stall, are overdue');
 });
 
 test('probe window: probes our own packet train held up are neither judged nor measured; the link is, before and after', () => {
@@ -194,6 +234,9 @@ test('probe window: a link cut during our own train falls silent both ways, and 
   assert.equal(m.silent, true, 'nothing heard from the peer for longer than the timeout: no excuse');
   assert.equal(m.lost_in_row, 2, 'probes 10 and 11 are overdue');
   assert.equal(m.loss_long_pct, 0, 'none of them counted lost yet (under lossAfterMs)');
+  assert.equal(w.metrics(1400, 1395).silent, true, 'the peer is heard on its other links meanwhile: the cut is judged');
+  // A peer running late falls quiet on every link: last heard elsewhere at 1045, the same probes are excused.
+  assert.equal(w.metrics(1400, 1045).silent, false);
   // Had the peer's probes kept coming, the same probes would be excused.
   w.heard(1390);
   assert.equal(w.metrics(1400).silent, false);

@@ -129,6 +129,7 @@ test('a train not completed is judged after 2 s on what arrived', () => {
   assert.equal(t.collect(1500), null, 'still waiting for the rest');
   const r = t.collect(3100)!;
   assert.equal(r.id, 5);
+  assert.equal(r.firstAt, train(1000)[0]!.at, 'when its first packet came (the monitor drops trains it read late)');
   assert.ok(r.kbit !== null && Math.abs(r.kbit - 1000) < 150, String(r.kbit));
 });
 
