@@ -26,15 +26,24 @@ export function slavesOf(bond: string, sys = SYS): string[] | null {
 }
 
 /**
- * Release `dev` from `bond` now (`echo -dev > .../bonding/slaves`). The kernel closes a released
- * slave; the next reconcile brings it up again outside the bond. Returns an error message, or
- * null when released.
+ * Release `dev` from `bond` now (`echo -dev > .../bonding/slaves`), and bring it up again: the
+ * kernel closes a released slave, and a closed gretap receives nothing, while the other end may
+ * still send on it (its ingress filter hands that to the bond: src/kernel/ingress-diff.ts).
+ * Returns an error message, or null when released (the reconcile brings it up if this could not).
  */
 export function releaseSlave(bond: string, dev: string, sys = SYS): string | null {
   try {
     writeFileSync(`${sys}/${bond}/bonding/slaves`, `-${dev}`);
-    return null;
   } catch (e) {
     return (e as Error).message;
   }
+  try {
+    const flags = parseInt(readFileSync(`${sys}/${dev}/flags`, 'utf8'), 16);
+    if (!(flags & IFF_UP)) writeFileSync(`${sys}/${dev}/flags`, `0x${(flags | IFF_UP).toString(16)}`);
+  } catch {
+    // left for the reconcile
+  }
+  return null;
 }
+
+const IFF_UP = 0x1;

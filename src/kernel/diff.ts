@@ -9,6 +9,7 @@ import { isOwnLink, isOwnRoute } from './state.ts';
 import type { KAddr, KLink, KRoute, KRule, KernelState, KWgPeer } from './state.ts';
 import type { Step } from './step.ts';
 import { classedSteps } from './class-diff.ts';
+import { ingressSteps } from './ingress-diff.ts';
 import { qdiscSteps } from './qdisc-diff.ts';
 import { iptablesSteps } from './iptables.ts';
 
@@ -160,12 +161,13 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
         enter(d.master, d.name);
         continue;
       }
-      // The kernel closes a released slave; out of the bond a gretap carries nothing, so it may
-      // stay down (one command fewer when a link leaves, none after the agent released it).
+      // The kernel closes a released slave; up again, it still hands what it receives to the
+      // bond (ingress-diff.ts), as the other end may still send on it.
       links.push({ argv: ['ip', 'link', 'set', d.name, 'nomaster'], why: `${d.name} out of the bond` });
+      links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up outside the bond` });
       continue;
     }
-    if (!k.up && !(d.kind === 'gretap' && !d.master)) links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
+    if (!k.up) links.push({ argv: ['ip', 'link', 'set', d.name, 'up'], why: `${d.name} up` });
   }
   // In the bond's planned order (balance-rr serves slaves in list order: src/plan/slave-order.ts).
   const linkOf = (g: string) => plan.planLinks.find((l) => l.gretaps.includes(g))?.key ?? g;
@@ -224,6 +226,7 @@ export function diff(plan: Plan, st: KernelState, pub: PublicKeys): Step[] {
     if (plan.classed?.dev === l.name) post.push(...classedSteps(plan.classed, have, fresh.has(l.name) ? [] : st.classes ?? []));
     else post.push(...qdiscSteps(l.name, wantQ.get(l.name), have));
   }
+  post.push(...ingressSteps(plan, st, fresh));
 
   // --- routes, rules, nftables ---
   for (const [k, r] of wantRoutes) if (!haveRoutes.has(k)) post.push({ argv: routeArgv('add', r), why: 'route' });

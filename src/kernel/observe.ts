@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { slavesOf } from './bond-sysfs.ts';
-import { NFT_TABLE, OWN_LINK_NAME } from '../plan/addressing.ts';
-import { parseClasses, parseIptSave, parseAddrs, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump, type KClass, type KQdisc } from './state.ts';
+import { NFT_TABLE, OWN_LINK_NAME, isOwnBlock } from '../plan/addressing.ts';
+import { parseClasses, parseIptSave, parseAddrs, parseBlockFilter, parseLinks, parseNftTag, parseQdiscs, parseRoutes, parseRules, parseWgDump, type KClass, type KQdisc } from './state.ts';
 import type { KernelState } from './state.ts';
 
 async function out(argv: string[], ok0 = true): Promise<{ ok: boolean; stdout: string; stderr: string }> {
@@ -72,6 +72,13 @@ async function htbClasses(qdiscs: KQdisc[]): Promise<KClass[]> {
   return lists.flat();
 }
 
+/** wanbond's tc blocks on its gretaps' ingress, each read once (one process per bond). */
+async function blockFilters(qdiscs: KQdisc[]): Promise<Record<number, string>> {
+  const blocks = [...new Set(qdiscs.filter((q) => q.kind === 'ingress' && q.block !== undefined && isOwnBlock(q.block) && OWN_LINK_NAME.test(q.dev)).map((q) => q.block!))];
+  const read = await Promise.all(blocks.map((b) => out(['tc', '-j', 'filter', 'show', 'block', String(b)]).then((r) => (r.ok ? parseBlockFilter(r.stdout) : '')).catch(() => '')));
+  return Object.fromEntries(blocks.map((b, i) => [b, read[i]!]));
+}
+
 export async function observe(): Promise<KernelState> {
   const fw = await detectFirewall();
   const [[links, addrs, rules, routes], qdiscs, wg, nft, wgKernel] = await Promise.all([
@@ -84,7 +91,7 @@ export async function observe(): Promise<KernelState> {
     detectWgKernel(),
   ]);
   const parsedQdiscs = parseQdiscs(qdiscs);
-  const classes = await htbClasses(parsedQdiscs);
+  const [classes, filters] = await Promise.all([htbClasses(parsedQdiscs), blockFilters(parsedQdiscs)]);
   let forwarding = false;
   try {
     forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
@@ -107,6 +114,7 @@ export async function observe(): Promise<KernelState> {
     routes: parseRoutes(routes).map(({ type, ...r }) => (type && type !== 'unicast' ? { ...r, type } : r)),
     qdiscs: parsedQdiscs,
     classes,
+    blockFilters: filters,
     wg: parseWgDump(wg),
     nftExists: nft.ok,
     nftTag: nft.ok ? parseNftTag(nft.stdout) : null,

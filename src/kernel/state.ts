@@ -46,6 +46,8 @@ export interface KQdisc {
   targetMs?: number;
   /** htb: the class unclassified packets take (0: none, they pass unshaped). */
   htbDefault?: number;
+  /** ingress: the shared tc block its filters come from, if any. */
+  block?: number;
 }
 
 /** One HTB class, as `tc class show` prints it (text: tc has no JSON for classes before 6.x). */
@@ -67,6 +69,11 @@ export interface KernelState {
   bondSlaves?: Record<string, string[]>;
   /** HTB classes on wanbond's devices that have an HTB root (the concentrator's shapers). */
   classes?: KClass[];
+  /**
+   * wanbond's tc blocks in use (see ingress-diff.ts): the bond their filter hands packets to, ''
+   * when the block holds no such filter. Absent: no block read.
+   */
+  blockFilters?: Record<number, string>;
   /** Tag in the comment of `table inet wanbond`; null when the table does not exist. */
   nftTag: string | null;
   nftExists: boolean;
@@ -206,8 +213,25 @@ export function parseQdiscs(text: string): KQdisc[] {
     if (q.kind === 'tbf' && typeof o.minburst === 'number') out.minburst = o.minburst;
     if (q.kind === 'fq_codel' && typeof o.target === 'number') out.targetMs = Math.round(o.target / 1000);
     if (q.kind === 'htb' && typeof o.default === 'string') out.htbDefault = parseInt(o.default, 16);
+    if (q.kind === 'ingress' && typeof q.ingress_block === 'number') out.block = q.ingress_block;
     return out;
   });
+}
+
+/**
+ * `tc -j filter show block N`: the device wanbond's filter hands packets to (u32 matching all at
+ * preference 1: `skbedit ptype host`, then `mirred ingress redirect`), '' when there is none.
+ */
+export function parseBlockFilter(text: string): string {
+  for (const f of arr(text)) {
+    const o = (f.options ?? {}) as J;
+    const acts = Array.isArray(o.actions) ? (o.actions as J[]) : [];
+    const [edit, mirred] = acts;
+    if (f.pref !== 1 || f.kind !== 'u32' || acts.length !== 2) continue;
+    if (edit?.kind !== 'skbedit' || edit.ptype !== 'host') continue;
+    if (mirred?.kind === 'mirred' && mirred.mirred_action === 'redirect' && mirred.direction === 'ingress' && typeof mirred.to_dev === 'string') return mirred.to_dev;
+  }
+  return '';
 }
 
 const RATE_UNIT: Record<string, number> = { '': 0.001, K: 1, M: 1000, G: 1_000_000, T: 1_000_000_000 };

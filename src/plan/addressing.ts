@@ -61,6 +61,15 @@ export function siteTag(subnet: string): string {
   return (((o >>> 16) & 0xff).toString(16).padStart(2, '0') + ((o >>> 8) & 0xff).toString(16).padStart(2, '0'));
 }
 export const siteBond = (subnet: string) => `wb${siteTag(subnet)}`;
+/**
+ * tc shared blocks on the gretaps' ingress (one per bond): each hands what its gretap receives to
+ * its bond, enslaved or not (src/kernel/ingress-diff.ts). The router has one bond; a concentrator
+ * site's block follows its tag. Only wanbond uses numbers from this base up.
+ */
+export const BOND_BLOCK_BASE = 0x77620000;
+export const ROUTER_BLOCK = BOND_BLOCK_BASE;
+export const siteBlock = (subnet: string) => BOND_BLOCK_BASE + 1 + parseInt(siteTag(subnet), 16);
+export const isOwnBlock = (n: number) => n >= BOND_BLOCK_BASE && n <= BOND_BLOCK_BASE + 0x10000;
 export const siteGretap = (subnet: string, id: number, path: number) => `wb${siteTag(subnet)}g${id}p${path}`;
 export const siteExpress = (subnet: string, id: number | '') => `wb${siteTag(subnet)}x${id}`;
 

@@ -2,7 +2,7 @@
 // site a bond over its gretaps, NAT (or a routed prefix) to the outside, sites kept apart.
 import type { Config } from '../config/types.ts';
 import {
-  CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBond, siteExpress, siteGretap, siteTag, htbClassId, htbMinor,
+  CONC_WG, EXPRESS_MARK, FWMARK_MASK, RULE_PRIO_EXPRESS, TABLE_EXPRESS, computeMtu, linkAddresses, siteAddresses, siteBlock, siteBond, siteExpress, siteGretap, siteTag, htbClassId, htbMinor,
 } from './addressing.ts';
 import { concentratorGuard, renderNft } from './nft.ts';
 import { slaveOrder } from './slave-order.ts';
@@ -74,7 +74,10 @@ export function planConcentrator(inp: ConcentratorInputs): Plan {
     }
     plan.links.push({ name: bond, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(site.mode) });
     plan.addrs.push({ dev: bond, local: sa.bondConc, prefixlen: sa.bondPrefix });
-    plan.bonds.push({ name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members, slaves: slaveOrder(bondGretaps) });
+    plan.bonds.push({
+      name: bond, mode: site.mode, mtu: bondMtu, site: site.name, members, slaves: slaveOrder(bondGretaps),
+      ingress: { block: siteBlock(site.subnet), gretaps: plan.planLinks.filter((l) => l.site === site.name).flatMap((l) => l.gretaps) },
+    });
     if (shaping.bond) plan.qdiscs.push({ dev: bond, shape: shaping.bond });
     const behind = [...site.lan, ...(site.routed_prefix ? [site.routed_prefix] : [])];
     for (const p of behind) plan.routes.push({ table: 'main', dst: p, via: sa.bondRouter, dev: bond });

@@ -4,7 +4,7 @@ import { isIPv6 } from 'node:net';
 import type { Config, Link } from '../config/types.ts';
 import {
   EXPRESS_KEY, EXPRESS_MARK, FWMARK_MASK, GRE_OVERHEAD, KEEPALIVE_S, RULE_PRIO_BYPASS, RULE_PRIO_EXPRESS, RULE_PRIO_LAN, RULE_PRIO_SUPPRESS,
-  ROUTER_BOND, TABLE_BOND, TABLE_EXPRESS, computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerExpress, routerGretap, routerWg,
+  ROUTER_BLOCK, ROUTER_BOND, TABLE_BOND, TABLE_EXPRESS, computeMtu, linkAddresses, linkMark, linkRulePrio, linkTable, routerExpress, routerGretap, routerWg,
   siteAddresses, MAX_PATHS,
 } from './addressing.ts';
 import { renderNft, routerGuard } from './nft.ts';
@@ -101,7 +101,10 @@ export function planRouter(inp: RouterInputs): Plan {
 
   plan.links.push({ name: ROUTER_BOND, kind: 'bond', mtu: bondMtu, master: null, bond: bondOpts(config.globals.mode) });
   plan.addrs.push({ dev: ROUTER_BOND, local: site.bondRouter, prefixlen: site.bondPrefix });
-  plan.bonds.push({ name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members, slaves: slaveOrder(bondGretaps) });
+  plan.bonds.push({
+    name: ROUTER_BOND, mode: config.globals.mode, mtu: bondMtu, members, slaves: slaveOrder(bondGretaps),
+    ingress: { block: ROUTER_BLOCK, gretaps: plan.planLinks.flatMap((l) => l.gretaps) },
+  });
   if (shaping.bond) plan.qdiscs.push({ dev: ROUTER_BOND, shape: shaping.bond });
   if (!inp.steering?.fallback) plan.routes.push({ table: TABLE_BOND, dst: 'default', via: site.bondConc, dev: ROUTER_BOND });
   const express = config.globals.express_bytes > 0 && !inp.steering?.fallback;

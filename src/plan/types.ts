@@ -144,8 +144,12 @@ export interface Plan {
   /** wanbond's firewall rules (nft script + the same for iptables); null: none at all. */
   nft: Firewall | null;
   forwarding: boolean;
-  /** `slaves`: the bond's gretaps in the order they are to be enslaved (src/plan/slave-order.ts). */
-  bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[]; slaves: string[] }[];
+  /**
+   * `slaves`: the bond's gretaps in the order they are to be enslaved (src/plan/slave-order.ts).
+   * `ingress`: every gretap of the bond's links, enslaved or not, and the tc block whose filter
+   * hands what they receive to the bond (src/kernel/ingress-diff.ts).
+   */
+  bonds: { name: string; mode: BondMode; mtu: number; site?: string; members: string[]; slaves: string[]; ingress?: { block: number; gretaps: string[] } }[];
   planLinks: PlanLink[];
   warnings: string[];
 }

@@ -32,6 +32,7 @@ if (!inGuest()) {
   const { writeResult } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
+  const { ROUTER_BLOCK, siteBlock } = await import('../../src/plan/addressing.ts');
   const lab = await buildTopology(loadProfile('default'), { services: false });
   const site = lab.sites[0]!;
   const dir = '/tmp/wb/cap';
@@ -54,6 +55,8 @@ if (!inGuest()) {
       if (name === 'iptables.save') text = text.replace(/^# .*\n/gm, '');
       files[prefix + name] = text;
     }
+    const block = prefix === 'router-' ? ROUTER_BLOCK : siteBlock('10.213.1.0/24');
+    files[`${prefix}block.json`] = (await lab.execIsolated(ns, ['tc', '-j', 'filter', 'show', 'block', String(block)], { reject: false })).stdout;
   }
   files['ip_forward'] = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
   writeResult({ files });

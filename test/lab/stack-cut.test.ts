@@ -4,6 +4,7 @@
 // equal 4 Mbit/s links, link 1 cut (100 % loss both ways) after 8 s; the download must finish on
 // the same connection, the cut link must leave both bonds, `wanbond status --json` must report it
 // down and the bond's members exactly as the kernel has them, and all of it again after the cut.
+// Then link 1 released at the router only: what the concentrator still sends on it arrives.
 import { fileURLToPath } from 'node:url';
 import { AGENT, agent, allLinksUp, bondLinkIds, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
 
@@ -137,6 +138,16 @@ if (!inGuest()) {
     const again = await lab.iperf(site.lanNs, { seconds: 8, reverse: true, extra: ['-O', '2'] });
     figure('after_rejoin_mbit', Number((again.bitsPerSecond / 1e6).toFixed(2)));
     check('after the rejoin the bond carries a download again', again.bitsPerSecond > 1e6, `${(again.bitsPerSecond / 1e6).toFixed(2)} Mbit/s`);
+
+    // One end alone takes a link out (a stall there, `set_link`): the router releases link 1's
+    // gretap as its agent does (sysfs, then up again) while the concentrator still stripes onto
+    // it. Without the gretaps' ingress filter a third of the replies was lost.
+    await lab.exec('router', ['sh', '-c', 'echo -wbg1p1 > /sys/class/net/wbond/bonding/slaves && ip link set wbg1p1 up']);
+    const oneSided = await lab.ping(site.lanNs, lab.server.address, 100, { intervalSec: 0.02 });
+    const concStill = (await kernelIds(CONC.ns, concBond)).includes(1);
+    figure('one_sided_release_ping_lost', oneSided.sent - oneSided.received);
+    check('a link released at the router only still delivers what the concentrator sends on it', oneSided.sent === 100 && oneSided.sent - oneSided.received <= 3,
+      `${oneSided.sent - oneSided.received} of ${oneSided.sent} pings lost; link 1 still in the concentrator's bond: ${concStill}`);
 
     Object.assign(times, { t0, tCut, tBack, intervals });
     } finally {

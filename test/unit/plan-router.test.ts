@@ -36,7 +36,7 @@ test('each link gets its tunnel, /30, fwmark, table, rule and express tunnel; th
   assert.deepEqual(p.wg.find((w) => w.dev === 'wbl3')?.peers, [{ publicKey: KEY('C'), endpoint: '203.0.113.10:51820', allowedIps: ['10.213.7.13/32'], keepalive: 25 }]);
   assert.equal(p.wg[0]!.privateKeyFile, '/k/lte1.key');
   assert.deepEqual(p.links.find((l) => l.name === 'wbg2p1'), { name: 'wbg2p1', kind: 'gretap', master: 'wbond', gretap: { local: '10.213.7.10', remote: '10.213.7.9', key: 1 } });
-  assert.deepEqual(p.bonds, [{ name: 'wbond', mode: 'balance-rr', mtu: 1398, members: ['lte1', 'lte2', 'lte3'], slaves: ['wbg1p1', 'wbg2p1', 'wbg3p1'] }]);
+  assert.deepEqual(p.bonds, [{ name: 'wbond', mode: 'balance-rr', mtu: 1398, members: ['lte1', 'lte2', 'lte3'], slaves: ['wbg1p1', 'wbg2p1', 'wbg3p1'], ingress: { block: 0x77620000, gretaps: ['wbg1p1', 'wbg2p1', 'wbg3p1'] } }]);
   assert.deepEqual(p.routes.find((r) => r.table === 5700), { table: 5700, dst: 'default', via: '10.213.7.1', dev: 'wbond' });
   assert.match(p.nft!.script, /oifname "wbond" tcp flags syn tcp option maxseg size > 1358 tcp option maxseg size set 1358/);
   assert.match(p.nft!.script, /oifname "wbond" masquerade/);

@@ -4,19 +4,23 @@
 // (fixed since: the MTU is set once wireguard-go answers) and is the planned 1440 in the files.
 // The express path came after the recording: its GRE tunnels (wbx<id>, wbd501x<id>) with their
 // addresses, rule 981 (the LAN rule moved to 982) and its iptables rules (the tags with them) were
-// written in as `ip -j -d link` / `ip -j addr` / `iptables-save` print them.
+// written in as `ip -j -d link` / `ip -j addr` / `iptables-save` print them. So were the gretaps'
+// ingress qdiscs and their block's filter (<role>-block.json, `tc -j filter show block N`), as
+// the lab's tc printed them for the same commands on a hand-built bond.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadConfigText } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 import { diff, teardown } from '../../src/kernel/diff.ts';
-import { parseAddrs, parseIptSave, parseLinks, parseQdiscs, parseRoutes, parseRules, parseWgDump } from '../../src/kernel/state.ts';
+import { parseAddrs, parseBlockFilter, parseIptSave, parseLinks, parseQdiscs, parseRoutes, parseRules, parseWgDump } from '../../src/kernel/state.ts';
 import type { KernelState } from '../../src/kernel/state.ts';
 import { formatStep } from '../../src/kernel/step.ts';
+import { ROUTER_BLOCK, siteBlock } from '../../src/plan/addressing.ts';
 import { planConcentrator, planRouter } from '../../src/plan/index.ts';
 import type { LinkRuntime, Plan, Steering } from '../../src/plan/index.ts';
 
+const CONC_BLOCK = siteBlock('10.213.1.0/24');
 const fx = (name: string) => readFileSync(new URL(`../fixtures/kernel/${name}`, import.meta.url), 'utf8');
 const state = (p: 'router-' | 'conc-'): KernelState => ({
   links: parseLinks(fx(`${p}link.json`)),
@@ -24,6 +28,7 @@ const state = (p: 'router-' | 'conc-'): KernelState => ({
   rules: parseRules(fx(`${p}rule.json`)),
   routes: parseRoutes(fx(`${p}route.json`)),
   qdiscs: parseQdiscs(fx(`${p}qdisc.json`)),
+  blockFilters: { [p === 'router-' ? ROUTER_BLOCK : CONC_BLOCK]: parseBlockFilter(fx(`${p}block.json`)) },
   wg: parseWgDump(fx(`${p}wg.dump`)),
   nftTag: null, nftExists: false, firewall: 'iptables',
   ipt: parseIptSave(fx(`${p}iptables.save`), 'iptables-legacy'),
@@ -76,14 +81,17 @@ test('a link going down: its rule, route, gretap, express tunnel and tunnel go, 
 
 test('steering: out of the bond, extra paths and delay, back again', () => {
   const st = state('router-');
-  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), st), ['ip link set wbg1p1 nomaster']);
+  // Released, it stays up: what the concentrator still sends on it reaches the bond (ingress-diff.ts).
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), st), ['ip link set wbg1p1 nomaster', 'ip link set wbg1p1 up']);
   const out = state('router-');
   const g1 = out.links.find((l) => l.name === 'wbg1p1')!;
   delete g1.master;
   assert.deepEqual(lines(routerPlan(), out), ['ip link set wbg1p1 down', 'ip link set wbg1p1 master wbond', 'ip link set wbg1p1 up']);
-  // Released by the agent through sysfs (the kernel closed it): nothing left to do; back in: no down.
-  g1.up = false;
+  // Released by the agent through sysfs and up again: nothing left to do. Left closed (the agent
+  // could not bring it up): up. Back in from closed: no down.
   assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), out), []);
+  g1.up = false;
+  assert.deepEqual(lines(routerPlan({ steering: { links: { wan1: { in_bond: false } } } }), out), ['ip link set wbg1p1 up']);
   assert.deepEqual(lines(routerPlan(), out), ['ip link set wbg1p1 master wbond', 'ip link set wbg1p1 up']);
   assert.deepEqual(lines(routerPlan({ steering: { links: { wan3: { paths: 2, extra_delay_ms: 40 } } } }), st), [
     'ip link add wbg3p2 type gretap local 10.213.1.14 remote 10.213.1.13 key 2',
@@ -91,6 +99,7 @@ test('steering: out of the bond, extra paths and delay, back again', () => {
     'ip link set wbg3p2 up',
     'tc qdisc replace dev wbg3p1 root handle 1: netem delay 40ms',
     'tc qdisc replace dev wbg3p2 root handle 1: netem delay 40ms',
+    'tc qdisc add dev wbg3p2 ingress_block 2002911232 ingress',
   ]);
 });
 
@@ -104,6 +113,8 @@ test('gretaps are enslaved interleaved; new ones put slaves out of order behind 
     'ip link set wbg1p2 master wbond', 'ip link set wbg1p2 up',
     'ip link set wbg3p1 master wbond', 'ip link set wbg3p1 up',
     'ip link set wbg1p3 master wbond', 'ip link set wbg1p3 up',
+    'tc qdisc add dev wbg1p2 ingress_block 2002911232 ingress',
+    'tc qdisc add dev wbg1p3 ingress_block 2002911232 ingress',
   ]);
   // wan2 back in the bond (released by the agent): behind the others, which keep carrying.
   const back = { ...state('router-'), bondSlaves: { wbond: ['wbg1p1', 'wbg3p1'] } };
