@@ -38,7 +38,7 @@ if (!inGuest()) {
       /**
        * Per link: the router's shaper on its tunnel (kinds and tbf rate), the concentrator's HTB
        * class for it on wb0 (rate, bytes sent through it, its leaf's kind), and the qdisc kinds on
-       * the link's first gretap at each end (the delay alone).
+       * the link's first gretap at each end (the delay, and the ingress hook).
        */
       const shapers = async () => {
         const rq = parseQdiscs((await lab.exec('router', ['tc', '-j', 'qdisc', 'show'], { reject: false })).stdout);
@@ -82,7 +82,9 @@ if (!inGuest()) {
         shapedAsPlanned(sh) && sh.routerBond.kinds === 'tbf>fq_codel' && sh.links.every((x) => x.router === 'tbf>fq_codel'), JSON.stringify(sh));
       check('the concentrator shapes the site\'s bond to 95 % of the rate_down the router sent summed, and each link to its share plus 5 %: an HTB class per link on wb0, fq_codel under it',
         shapedAsPlanned(sh) && sh.concBond.kinds === 'tbf>fq_codel' && sh.root === 'htb default 0' && sh.links.every((x) => x.conc.endsWith('>fq_codel')), JSON.stringify(sh));
-      check('the gretaps keep only the delay (netem) at both ends', sh.links.every((x) => x.gretaps === 'netem | netem'), JSON.stringify(sh));
+      // Besides the delay, each gretap has the ingress qdisc through which it hands what it
+      // receives to its bond (src/kernel/ingress-diff.ts): a hook, no shaping.
+      check('the gretaps keep only the delay (netem) at both ends, and the ingress hook to their bond', sh.links.every((x) => x.gretaps === 'netem>ingress | netem>ingress'), JSON.stringify(sh));
 
       // Round trips through the bond (LAN client -> internet server), idle and during a download
       // that fills every link (eight flows, measured from 8 s in: fewer, or earlier, and the
