@@ -140,6 +140,8 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
   for (let i = 0; i < reps; i++) {
     let cutAt = 0;
     let rst = await resetCounters(lab);
+    // Which queues dropped (the call's losses after a leave: the bond's, a link's, a modem's).
+    const queuesBefore = await snapshot(lab, lab.server.ns, lab.sites[0]!.lanNs);
     const cut = await underLoad(lab, 24, async () => {
       await sleep(8000);
       cutAt = Date.now();
@@ -157,6 +159,7 @@ async function scenarios(lab: Lab, wb: WanbondPlane): Promise<Record<string, num
     const cr = reaction(wb, name, cutAt, cutAt + 8000);
     reactions.push({ cut: cr, at: cutAt });
     cutTraces.push(traceAround(cut.trace, cutAt, cutAt + 8000));
+    (out.runs['diag.cut'] ??= []).push(changed(queuesBefore, await snapshot(lab, lab.server.ns, lab.sites[0]!.lanNs)));
     const cutRst = await resetsSince(lab, rst, 'cut', i, resets);
     log(`cut ${i + 1}: tcp ${alive ? 'survived' : `lost (${cut.flow.error ?? 'no bytes at the end'})`}, longest gap ${gap} s, udp lost ${udpLost.at(-1)} s; ${JSON.stringify(cr)}${cutRst}`);
     await sleep(3000);

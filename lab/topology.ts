@@ -1,7 +1,6 @@
 // Guest side of the lab: builds the namespaces (LAN client, router, modems with NAT, carrier NAT,
 // internet core, concentrator, internet server), shapes each modem's uplink with netem from the
 // profile, starts the server's services, and hands back a Lab to drive and measure it.
-import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONC, CORE_NS, SERVER, planSites, type LabLink, type LabSite } from './addressing.ts';
@@ -10,6 +9,7 @@ import { execIp, isolatedArgv, nsArgv, spawnIp, type ExecOptions, type ExecResul
 import type { LabProfile } from './profile.ts';
 import { REPO_ROOT } from './run.ts';
 import { netemArgs, type Shape } from './shaping.ts';
+import { TcBatch } from './tc-batch.ts';
 import { dumpState, type NsState } from './state.ts';
 
 export type { LabLink, LabSite } from './addressing.ts';
@@ -108,8 +108,11 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
   };
   const masquerade = (ns: string, dev: string): Promise<ExecResult> =>
     exec(ns, ['iptables-legacy', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-o', dev, '-j', 'MASQUERADE']);
+  const tcBatches = new Map<string, TcBatch>();
   const applyShape = async (where: { ns: string; dev: string }, s: Shape): Promise<void> => {
-    await execa('tc', ['-n', where.ns, 'qdisc', 'replace', 'dev', where.dev, 'root', ...netemArgs(s)], { timeout: 10_000 });
+    let tc = tcBatches.get(where.ns);
+    if (!tc) tcBatches.set(where.ns, (tc = new TcBatch(where.ns)));
+    await tc.replaceRoot(where.dev, netemArgs(s));
   };
   const resolveLink = (link: number | LabLink): LabLink => {
     if (typeof link !== 'number') return link;
@@ -271,6 +274,7 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
     },
     dumpState: (ns) => dumpState(exec, ns),
     async destroy() {
+      for (const tc of tcBatches.values()) tc.stop();
       await Promise.all(spawned.map((p) => p.stop()));
       for (const ns of namespaces) {
         // Processes started inside by others (an agent, its wireguard-go) go too.
