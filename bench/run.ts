@@ -2,7 +2,7 @@
 // (default: every file in bench/profiles/), writes bench/results/latest.json in the issue's shape
 // (and <profile>-detail.json with every run, the baseline, the CPU check and the host's load),
 // and prints the table beside the plain balance-rr baseline.
-// Env: BENCH_REPS (default 3, at least 3 for quoted figures).
+// Env: BENCH_REPS (default 3, at least 3 for quoted figures); BENCH_PARTS and BENCH_LOG, see scenario.ts.
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       scenario: join(REPO_ROOT, 'bench', 'scenario.ts'),
       args: [p, String(reps)],
       timeoutSec: 900 + reps * 600,
-      env: Object.fromEntries(['BENCH_PARTS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
+      env: Object.fromEntries(['BENCH_PARTS', 'BENCH_LOG'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
       onOutput: (s) => { for (const line of s.split('\n')) if (line.startsWith('[lab')) console.log(`  ${line}`); },
     });
     const d = r.result as BenchDetail | null;

@@ -5,6 +5,7 @@
 // figure is measured `reps` times; the median is quoted.
 // Usage (through runInLab): scenario.ts <profile.json> <reps>
 // BENCH_PARTS (comma list, default all): figures, scenarios, baseline — for quicker iterations.
+// BENCH_LOG=debug: both agents log every command they run (in the detail's agent_lines).
 import { join } from 'node:path';
 import { loadProfile, sumDownKbit, sumUpKbit } from '../lab/profile.ts';
 import { log, writeResult } from '../lab/scenario.ts';
@@ -326,7 +327,7 @@ async function main(): Promise<void> {
     }
 
     // 3. wanbond itself, configured as a user would: each link's rates given.
-    const wb = await startWanbond(lab);
+    const wb = await startWanbond(lab, process.env['BENCH_LOG'] === 'debug' ? { logLevel: 'debug' } : {});
     try {
       const ready = await waitReady(lab, wb);
       log(`wanbond up (LAN through the concentrator, every link up at both ends): ${ready}`);

@@ -19,6 +19,7 @@ import type { LinkRuntime, Plan, Steering } from '../plan/types.ts';
 import type { LinkEvent, Status } from '../status/types.ts';
 import { VERSION } from '../version.ts';
 import { bondSlowdowns } from './bond-slowdown.ts';
+import { inPlaceSteps } from './steer-in-place.ts';
 import { expressMoves, withExpressRoutes, withoutExpress } from './express-move.ts';
 import { learnLink } from './links.ts';
 import { loadConfig } from './options.ts';
@@ -44,6 +45,7 @@ export class Daemon implements AgentApi {
   private state: KernelState | undefined;
   private readonly startedAt = Date.now();
   private memory = new Map<string, LinkMemory>();
+  private steerChain: Promise<void> = Promise.resolve();
   private lastMembers = '';
   private running: Promise<void> | null = null;
   private again = false;
@@ -113,11 +115,42 @@ export class Daemon implements AgentApi {
     const onlyExpress = JSON.stringify(withoutExpress(s)) === JSON.stringify(withoutExpress(this.steering));
     this.steering = s;
     this.releaseLeaving();
-    // An express move alone needs no reconcile once its routes moved: reading the whole kernel
-    // state takes processes that stall a small router just as a link fails. The periodic check
-    // still verifies it. The bond's shaper slows beside the express move, ahead of those processes.
-    void Promise.all([this.slowBondNow(), this.moveExpress()])
-      .then(([, moved]) => (onlyExpress && moved ? undefined : this.converge('health steering')));
+    // An express move alone, or links leaving with shapers and delays retuned, needs no reconcile
+    // once applied: reading the whole kernel state takes processes that stall a small router just
+    // as a link fails. The periodic check still verifies it. Otherwise the bond's shaper slows
+    // ahead of the reconcile.
+    // In turn: two in-place passes both starting from the same applied plan would race to record theirs.
+    this.steerChain = this.steerChain.then(async () => {
+      const inPlace = await this.steerInPlace();
+      const moved = await this.moveExpress();
+      if (!((inPlace || onlyExpress) && moved)) void this.converge('health steering');
+    }).catch((e: Error) => this.log.error(`health steering failed: ${e.message}`));
+  }
+
+  /** Steering applied now without a reconcile (see steer-in-place.ts); true when it was. */
+  private async steerInPlace(): Promise<boolean> {
+    const applied = this.plan;
+    if (!applied || !this.state || this.running || this.lastError) return this.slowBondNow().then(() => false);
+    try {
+      const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
+      const steps = inPlaceSteps(plan, applied, (g) => masterOf(g) === null);
+      if (!steps || this.plan !== applied || this.running) return this.slowBondNow().then(() => false);
+      if (steps.length) {
+        const r = await runSteps(steps, this.log);
+        if (r.error) {
+          this.log.debug(`steering not applied in place (${r.error}); the reconcile will`);
+          return false;
+        }
+      }
+      const express = applied.routes.filter((r) => r.table === TABLE_EXPRESS);
+      this.plan = { ...plan, routes: [...plan.routes.filter((r) => r.table !== TABLE_EXPRESS), ...express] };
+      this.log.info(`health steering: in place, ${steps.length ? steps.map((x) => formatStep(x)).join('; ') : 'nothing to change'}`);
+      this.onPlan?.(this.plan);
+      return true;
+    } catch (e) {
+      this.log.debug(`steering not applied in place (${(e as Error).message}); the reconcile will`);
+      return false;
+    }
   }
 
   /** The bond's shaper to its slower sum now, as its leaving links left (see bond-slowdown.ts). */

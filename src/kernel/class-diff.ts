@@ -11,6 +11,19 @@ import type { Step } from './step.ts';
 /** tc handles are hex: the leaf under class 1:<minor> is <minor>:. */
 const leafHandle = (minor: number) => `${minor.toString(16)}:`;
 
+/** The root, classes and leaves `classedSteps` leaves for `spec`, as `tc` reports them (see plannedChain). */
+export function plannedClassed(spec: ClassedShaper): { qdiscs: KQdisc[]; classes: KClass[] } {
+  const dev = spec.dev;
+  const qdiscs: KQdisc[] = [{ dev, kind: 'htb', handle: '1:', root: true, htbDefault: 0 }];
+  const classes: KClass[] = [];
+  for (const c of spec.classes) {
+    const classid = htbClassId(c.minor);
+    classes.push({ dev, classid, rateKbit: c.shape.rateKbit, overhead: c.shape.overheadBytes });
+    qdiscs.push({ dev, kind: 'fq_codel', handle: leafHandle(c.minor), parent: classid, root: false, ...fqCodel(c.shape).shown });
+  }
+  return { qdiscs, classes };
+}
+
 export function classedSteps(want: ClassedShaper, have: KQdisc[], classes: KClass[]): Step[] {
   const dev = want.dev;
   const root = have.find((q) => q.root);

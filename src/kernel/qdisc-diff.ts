@@ -11,6 +11,8 @@ interface Elem {
   kind: 'netem' | 'tbf' | 'fq_codel';
   args: string[];
   same: (k: KQdisc) => boolean;
+  /** What `tc -j qdisc show` reports of it once applied: `same` holds for it. */
+  shown: Pick<KQdisc, 'delayMs' | 'rateKbit' | 'minburst' | 'overhead' | 'targetMs'>;
 }
 
 /** Room above a full packet in tbf's peak bucket: a packet longer than the bucket is dropped. */
@@ -19,8 +21,8 @@ const MTU_SLACK = 64;
 const near = (a: number | undefined, b: number, tol: number) => a !== undefined && Math.abs(a - b) <= tol;
 
 /** fq_codel under a shaper: what it is given, and whether an observed one is the same. */
-export function fqCodel(s: ShapeSpec): { args: string[]; same: (k: KQdisc) => boolean } {
-  return { args: ['fq_codel', 'target', `${s.targetMs}ms`, 'interval', `${s.intervalMs}ms`], same: (k) => near(k.targetMs, s.targetMs, 1) };
+export function fqCodel(s: ShapeSpec): { args: string[]; same: (k: KQdisc) => boolean; shown: { targetMs: number } } {
+  return { args: ['fq_codel', 'target', `${s.targetMs}ms`, 'interval', `${s.intervalMs}ms`], same: (k) => near(k.targetMs, s.targetMs, 1), shown: { targetMs: s.targetMs } };
 }
 
 /** A rate as tc reports it (rounded): within 1 % (at least 1 kbit/s) is the same. */
@@ -28,7 +30,7 @@ export const sameRate = (have: number | undefined, want: number) => near(have, w
 
 function wanted(q: QdiscSpec): Elem[] {
   const delayMs = q.delayMs;
-  const out: Elem[] = delayMs === undefined ? [] : [{ kind: 'netem', args: ['netem', 'delay', `${delayMs}ms`], same: (k) => (k.delayMs ?? 0) === delayMs }];
+  const out: Elem[] = delayMs === undefined ? [] : [{ kind: 'netem', args: ['netem', 'delay', `${delayMs}ms`], same: (k) => (k.delayMs ?? 0) === delayMs, shown: { delayMs } }];
   const s = q.shape;
   if (s) {
     out.push({
@@ -40,6 +42,7 @@ function wanted(q: QdiscSpec): Elem[] {
       // merge: its bond shaper saw 1400-byte packets on average.)
       args: ['tbf', 'rate', `${s.rateKbit}kbit`, 'burst', String(s.burstBytes), 'mtu', String(s.packetBytes + MTU_SLACK), 'peakrate', `${2 * s.rateKbit}kbit`, 'latency', '300ms', 'overhead', String(s.overheadBytes)],
       same: (k) => sameRate(k.rateKbit, s.rateKbit) && near(k.minburst, s.packetBytes + MTU_SLACK + s.overheadBytes, 16) && k.overhead === s.overheadBytes,
+      shown: { rateKbit: s.rateKbit, minburst: s.packetBytes + MTU_SLACK + s.overheadBytes, overhead: s.overheadBytes },
     });
     out.push({ kind: 'fq_codel', ...fqCodel(s) });
   }
@@ -60,6 +63,14 @@ function chain(have: KQdisc[]): KQdisc[] {
 
 /** Where the i-th qdisc of the chain hangs: the root, or class 1 of the one before. */
 const at = (i: number) => (i === 0 ? ['root'] : ['parent', `${i}:1`]);
+
+/**
+ * The chain `qdiscSteps` leaves on `dev` for `spec`, as `tc` reports it: the kernel state a plan
+ * that was applied stands for, without reading it (src/agent/steer-in-place.ts).
+ */
+export function plannedChain(dev: string, spec: QdiscSpec): KQdisc[] {
+  return wanted(spec).map((e, i) => ({ dev, kind: e.kind, handle: `${i + 1}:`, root: i === 0, ...(i ? { parent: `${i}:1` } : {}), ...e.shown }));
+}
 
 /** The device's default qdisc (handle 0:) is not ours and cannot be deleted. */
 export const isDefault = (q: KQdisc | undefined) => !q || q.handle === '0:' || q.handle === '0';
