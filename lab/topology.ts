@@ -9,7 +9,7 @@ import { execIp, isolatedArgv, nsArgv, spawnIp, type ExecOptions, type ExecResul
 import type { LabProfile } from './profile.ts';
 import { REPO_ROOT } from './run.ts';
 import { netemArgs, type Shape } from './shaping.ts';
-import { TcBatch } from './tc-batch.ts';
+import { TcSession } from '../src/kernel/tc-session.ts';
 import { dumpState, type NsState } from './state.ts';
 
 export type { LabLink, LabSite } from './addressing.ts';
@@ -108,11 +108,16 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
   };
   const masquerade = (ns: string, dev: string): Promise<ExecResult> =>
     exec(ns, ['iptables-legacy', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-o', dev, '-j', 'MASQUERADE']);
-  const tcBatches = new Map<string, TcBatch>();
+  // Link changes go to a tc kept running per namespace: starting a process freezes the one-CPU
+  // guest for 0.3-1 s, so every cut and spike came with both agents frozen at that very moment
+  // (a spike's first packet hit 0.37 s after the command; decisions at 1.1-2.7 s, not 0.4-0.6 s).
+  const tcSessions = new Map<string, TcSession>();
   const applyShape = async (where: { ns: string; dev: string }, s: Shape): Promise<void> => {
-    let tc = tcBatches.get(where.ns);
-    if (!tc) tcBatches.set(where.ns, (tc = new TcBatch(where.ns)));
-    await tc.replaceRoot(where.dev, netemArgs(s));
+    let tc = tcSessions.get(where.ns);
+    if (!tc) tcSessions.set(where.ns, (tc = new TcSession(where.ns, 10_000)));
+    const line = `qdisc replace dev ${where.dev} root ${netemArgs(s).join(' ')}`;
+    const err = await tc.run([line]);
+    if (err) throw new Error(`tc -n ${where.ns} ${line}: ${err}`);
   };
   const resolveLink = (link: number | LabLink): LabLink => {
     if (typeof link !== 'number') return link;
@@ -274,7 +279,7 @@ export async function buildTopology(profile: LabProfile, opts: TopologyOptions =
     },
     dumpState: (ns) => dumpState(exec, ns),
     async destroy() {
-      for (const tc of tcBatches.values()) tc.stop();
+      for (const tc of tcSessions.values()) tc.stop();
       await Promise.all(spawned.map((p) => p.stop()));
       for (const ns of namespaces) {
         // Processes started inside by others (an agent, its wireguard-go) go too.

@@ -10,7 +10,8 @@ import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } 
 import type { Config } from '../config/types.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { masterOf, releaseSlave } from '../kernel/bond-sysfs.ts';
-import { runSteps } from '../kernel/exec.ts';
+import { runTcNow } from '../kernel/exec.ts';
+import { TcSession } from '../kernel/tc-session.ts';
 import { buildPlan, converge } from '../kernel/reconcile.ts';
 import { formatStep } from '../kernel/step.ts';
 import type { KernelState } from '../kernel/state.ts';
@@ -46,6 +47,8 @@ export class Daemon implements AgentApi {
   private readonly startedAt = Date.now();
   private memory = new Map<string, LinkMemory>();
   private steerChain: Promise<void> = Promise.resolve();
+  /** For steering's tc changes: no process to start as a link fails (see tc-session.ts). */
+  private readonly tc = new TcSession();
   private lastMembers = '';
   private running: Promise<void> | null = null;
   private again = false;
@@ -93,6 +96,7 @@ export class Daemon implements AgentApi {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.tc.stop();
   }
 
   /** netifd reported an interface: update the links on it and converge if anything moved. */
@@ -136,7 +140,7 @@ export class Daemon implements AgentApi {
       const steps = inPlaceSteps(plan, applied, (g) => masterOf(g) === null);
       if (!steps || this.plan !== applied || this.running) return this.slowBondNow().then(() => false);
       if (steps.length) {
-        const r = await runSteps(steps, this.log);
+        const r = await runTcNow(steps, this.tc, this.log);
         if (r.error) {
           this.log.debug(`steering not applied in place (${r.error}); the reconcile will`);
           return false;
@@ -160,7 +164,7 @@ export class Daemon implements AgentApi {
       const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
       const steps = bondSlowdowns(plan, this.plan, this.state);
       if (!steps.length) return;
-      const r = await runSteps(steps, this.log);
+      const r = await runTcNow(steps, this.tc, this.log);
       if (r.error) this.log.debug(`bond shaper not slowed now (${r.error}); the reconcile will`);
       else this.log.info(`bond shaper slowed now: ${steps.map((x) => formatStep(x)).join('; ')}`);
     } catch (e) {

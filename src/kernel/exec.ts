@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Logger } from '../log.ts';
 import { formatStep } from './step.ts';
+import type { TcSession } from './tc-session.ts';
 import type { Step } from './step.ts';
 
 export interface ExecResult {
@@ -38,6 +39,22 @@ async function runBatch(steps: Step[], log: Logger): Promise<ExecResult> {
   const bad = steps[line - 1];
   const why = err.split('\n').filter((l) => l && !/Command failed/.test(l)).join('; ').trim() || `exit ${r.exitCode}`;
   return bad ? { ran: line, error: `${bad.argv.join(' ')} (${bad.why}) failed: ${why}` } : { ran: 0, error: `${bin} -batch failed: ${why}` };
+}
+
+/**
+ * Steps that must act at once (steering's tc changes) through a tc kept running, when they are all
+ * plain tc steps; otherwise as `runSteps`. tc's errors name no line here: the call fails whole.
+ */
+export async function runTcNow(steps: Step[], tc: TcSession, log: Logger): Promise<ExecResult> {
+  if (!steps.length) return { ran: 0 };
+  if (!steps.every((s) => s.argv[0] === 'tc' && batchable(s))) return runSteps(steps, log);
+  for (const s of steps) log.debug(`run (tc kept running): ${formatStep(s)}`);
+  try {
+    const err = await tc.run(steps.map((s) => s.argv.slice(1).join(' ')));
+    return err ? { ran: 0, error: `${steps.map((s) => s.argv.join(' ')).join('; ')} failed: ${err}` } : { ran: steps.length };
+  } catch (e) {
+    return { ran: 0, error: (e as Error).message };
+  }
 }
 
 export async function runSteps(steps: Step[], log: Logger): Promise<ExecResult> {
