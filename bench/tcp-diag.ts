@@ -13,8 +13,11 @@ export interface DiagSnapshot {
 
 const TCP_KEYS = /^(Tcp\.RetransSegs|Tcp\.OutSegs|Ip\.InDiscards|Ip\.OutDiscards|TcpExt\.(TCPOFODrop|TCPOFOQueue|TCPRcvQDrop|TCPBacklogDrop|PruneCalled|RcvPruned|OfoPruned|TCPRcvCollapsed|TCPSACKReorder|TCPTSReorder|TCPRenoReorder|TCPDSACKRecv|TCPDSACKUndo|TCPLossUndo|TCPSpuriousRTOs|TCPTimeouts|TCPLossProbes|TCPLossProbeRecovery|TCPFastRetrans|TCPSlowStartRetrans|TCPLostRetransmit|TCPSackRecovery|TCPFullUndo|TCPPartialUndo|TCPSpuriousRtxHostQueues))$/;
 
+/** Where a packet can vanish without a qdisc or a device counting it (a call's losses after a leave). */
+const DROP_KEYS = /^(Ip\.(InDiscards|OutDiscards|InNoRoutes|InHdrErrors|InAddrErrors|ForwDatagrams)|Udp\.(InErrors|RcvbufErrors|NoPorts))$/;
+
 /** `/proc/net/netstat` and `/proc/net/snmp` are per network namespace: header line, value line. */
-function parseProcTables(text: string): Record<string, number> {
+function parseProcTables(text: string, keys = TCP_KEYS): Record<string, number> {
   const out: Record<string, number> = {};
   const lines = text.split('\n');
   for (let i = 0; i + 1 < lines.length; i++) {
@@ -24,7 +27,7 @@ function parseProcTables(text: string): Record<string, number> {
     const table = head[0].slice(0, -1);
     head.slice(1).forEach((k, j) => {
       const key = `${table}.${k}`;
-      if (TCP_KEYS.test(key)) out[key] = Number(vals[j + 1]);
+      if (keys.test(key)) out[key] = Number(vals[j + 1]);
     });
     i++;
   }
@@ -60,11 +63,13 @@ export async function snapshot(lab: Lab, senderNs: string, receiverNs: string): 
   for (const [k, v] of Object.entries(await counters(receiverNs))) tcp[`rx.${k}`] = v;
   const qdisc: Record<string, number> = {};
   const queues = queueNamespaces(lab);
-  await Promise.all([...new Set([...queues, receiverNs])].map(async (ns) => {
+  await Promise.all([...new Set([...queues, receiverNs, senderNs])].map(async (ns) => {
     for (const l of parsed<IpLink>((await lab.exec(ns, ['ip', '-s', '-j', 'link', 'show'], { reject: false })).stdout)) {
       const st = l.stats64;
       qdisc[`${ns}/${l.ifname}.link_dropped`] = (st?.rx?.dropped ?? 0) + (st?.rx?.errors ?? 0) + (st?.tx?.dropped ?? 0) + (st?.tx?.errors ?? 0);
     }
+    const snmp = parseProcTables((await lab.exec(ns, ['cat', '/proc/net/snmp'], { reject: false })).stdout, DROP_KEYS);
+    for (const [k, v] of Object.entries(snmp)) qdisc[`${ns}/${k}`] = v;
     if (!queues.includes(ns)) return;
     for (const q of parsed<TcQdisc>((await lab.exec(ns, ['tc', '-s', '-j', 'qdisc', 'show'], { reject: false })).stdout)) {
       if (!q.dev || q.dev === 'lo') continue;
@@ -78,6 +83,9 @@ export async function snapshot(lab: Lab, senderNs: string, receiverNs: string): 
       }
     }
   }));
+  // The guest's one CPU: packets its backlog dropped (softnet_stat's second column, hex).
+  const softnet = (await lab.exec(receiverNs, ['cat', '/proc/net/softnet_stat'], { reject: false })).stdout.trim().split(/\s+/);
+  if (softnet.length > 1) qdisc['softnet.dropped'] = parseInt(softnet[1]!, 16);
   return { tcp, qdisc };
 }
 

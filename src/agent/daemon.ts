@@ -69,6 +69,8 @@ export class Daemon implements AgentApi {
   async start(): Promise<void> {
     await this.pollLinks();
     await this.converge('start');
+    // Started now, not as the first link fails.
+    await this.tc.run([]).catch((e: Error) => this.log.debug(`tc -batch not started: ${e.message}`));
     const poll = (this.opts.pollSec ?? 10) * 1000;
     const repair = (this.opts.repairSec ?? 60) * 1000;
     this.timers.push(setInterval(() => void this.tick(), poll));
