@@ -124,8 +124,7 @@ export class Daemon implements AgentApi {
     // An express move alone, or links leaving with shapers and delays retuned, needs no reconcile
     // once applied: reading the whole kernel state takes processes that stall a small router just
     // as a link fails. The periodic check still verifies it. Otherwise the bond's shaper slows
-    // ahead of the reconcile.
-    // In turn: two in-place passes both starting from the same applied plan would race to record theirs.
+    // ahead of the reconcile. In turn: two in-place passes from the same applied plan would race.
     this.steerChain = this.steerChain.then(async () => {
       const inPlace = await this.steerInPlace();
       const moved = await this.moveExpress();
