@@ -139,7 +139,7 @@ export class Daemon implements AgentApi {
     try {
       const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
       const steps = inPlaceSteps(plan, applied, (g) => masterOf(g) === null);
-      if (!steps || this.plan !== applied || this.running) return this.slowBondNow().then(() => false);
+      if (!steps || this.plan !== applied || this.running) return this.slowBondNow(plan).then(() => false);
       if (steps.length) {
         const r = await runTcNow(steps, this.tc, this.log);
         if (r.error) {
@@ -158,11 +158,14 @@ export class Daemon implements AgentApi {
     }
   }
 
-  /** The bond's shaper to its slower sum now, as its leaving links left (see bond-slowdown.ts). */
-  private async slowBondNow(): Promise<void> {
+  /**
+   * The bond's shaper to its slower sum now, as its leaving links left (see bond-slowdown.ts);
+   * `built`: the plan of the steering now, when the caller has it already.
+   */
+  private async slowBondNow(built?: Plan): Promise<void> {
     if (!this.state) return;
     try {
-      const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
+      const plan = built ?? (await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering()));
       const steps = bondSlowdowns(plan, this.plan, this.state);
       if (!steps.length) return;
       const r = await runTcNow(steps, this.tc, this.log);
