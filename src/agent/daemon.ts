@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { AgentApi, AgentEvents, ReloadResult, SetLinkResult, StatusEvent } from './api.ts';
 import type { Config } from '../config/types.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { masterOf, releaseSlave } from '../kernel/bond-sysfs.ts';
+import { masterOf, moveSlaves, releaseSlave, slavesOf } from '../kernel/bond-sysfs.ts';
 import { runTcNow } from '../kernel/exec.ts';
 import { TcSession } from '../kernel/tc-session.ts';
 import { buildPlan, converge } from '../kernel/reconcile.ts';
@@ -138,8 +138,27 @@ export class Daemon implements AgentApi {
     if (!applied || !this.state || this.running || this.lastError) return this.slowBondNow().then(() => false);
     try {
       const plan = await buildPlan(this.config, this.runtime, this.state, this.effectiveSteering());
-      const steps = inPlaceSteps(plan, applied, (g) => masterOf(g) === null);
-      if (!steps || this.plan !== applied || this.running) return this.slowBondNow(plan).then(() => false);
+      const moves = inPlaceSteps(plan, applied, { masterOf, slavesOf });
+      if (!moves || this.plan !== applied || this.running) return this.slowBondNow(plan).then(() => false);
+      if (moves.drain.length) {
+        const r = await runTcNow(moves.drain, this.tc, this.log);
+        if (r.error) {
+          this.log.debug(`delays not drained in place (${r.error}); the reconcile will join the link`);
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, moves.drainMs));
+        if (this.plan !== applied || this.running) return false;
+      }
+      for (const j of moves.joins) {
+        const err = moveSlaves(j.bond, j.release, j.enslave);
+        if (err) {
+          this.log.debug(`${j.enslave.join(', ')} not enslaved in place (${err}); the reconcile will`);
+          return false;
+        }
+        this.log.info(`health steering: into ${j.bond} in place${j.release.length ? ` (released ${j.release.join(', ')} to keep the order)` : ''}: ${j.enslave.join(', ')}`);
+      }
+      if (moves.joins.length) this.noteChanges(this.status().bond.members);
+      const steps = moves.steps;
       if (steps.length) {
         const r = await runTcNow(steps, this.tc, this.log);
         if (r.error) {
@@ -148,8 +167,9 @@ export class Daemon implements AgentApi {
         }
       }
       const express = applied.routes.filter((r) => r.table === TABLE_EXPRESS);
-      this.plan = { ...plan, routes: [...plan.routes.filter((r) => r.table !== TABLE_EXPRESS), ...express] };
-      this.log.info(`health steering: in place, ${steps.length ? steps.map((x) => formatStep(x)).join('; ') : 'nothing to change'}`);
+      this.plan = { ...moves.applied, routes: [...plan.routes.filter((r) => r.table !== TABLE_EXPRESS), ...express] };
+      if (steps.length) this.log.info(`health steering: in place, ${steps.map((x) => formatStep(x)).join('; ')}`);
+      else this.log.debug('health steering: in place, nothing to change');
       this.onPlan?.(this.plan);
       return true;
     } catch (e) {

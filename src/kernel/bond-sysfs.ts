@@ -1,4 +1,4 @@
-// Bond membership through sysfs: reading it and releasing a slave need no process. Taking a
+// Bond membership through sysfs: reading it, releasing a slave and enslaving one need no process. Taking a
 // failed link out of the bond must not wait for a full reconcile (several `ip`/`tc`/`wg` runs,
 // each a fork of the agent that stalls a small router for a moment), and status must say what
 // the kernel has, not what the last plan wanted.
@@ -38,12 +38,38 @@ export function releaseSlave(bond: string, dev: string, sys = SYS): string | nul
     return (e as Error).message;
   }
   try {
-    const flags = parseInt(readFileSync(`${sys}/${dev}/flags`, 'utf8'), 16);
-    if (!(flags & IFF_UP)) writeFileSync(`${sys}/${dev}/flags`, `0x${(flags | IFF_UP).toString(16)}`);
+    setUp(dev, true, sys);
   } catch {
     // left for the reconcile
   }
   return null;
+}
+
+/**
+ * Release `release` from `bond` (the kernel closes them), then enslave `enslave` in that order,
+ * each closed first (the kernel enslaves only closed devices) and opened again: a link rejoining
+ * without a process (see agent/steer-in-place.ts). Returns an error message, null when all done;
+ * whatever is left undone the reconcile finishes.
+ */
+export function moveSlaves(bond: string, release: string[], enslave: string[], sys = SYS): string | null {
+  try {
+    for (const dev of release) writeFileSync(`${sys}/${bond}/bonding/slaves`, `-${dev}`);
+    for (const dev of enslave) {
+      setUp(dev, false, sys);
+      writeFileSync(`${sys}/${bond}/bonding/slaves`, `+${dev}`);
+      setUp(dev, true, sys);
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return null;
+}
+
+/** Open or close `dev` through its sysfs flags (IFF_UP), when it is not so already. */
+function setUp(dev: string, up: boolean, sys: string): void {
+  const flags = parseInt(readFileSync(`${sys}/${dev}/flags`, 'utf8'), 16);
+  if (!!(flags & IFF_UP) === up) return;
+  writeFileSync(`${sys}/${dev}/flags`, `0x${(up ? flags | IFF_UP : flags & ~IFF_UP).toString(16)}`);
 }
 
 const IFF_UP = 0x1;
