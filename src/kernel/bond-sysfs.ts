@@ -1,7 +1,7 @@
-// Bond membership through sysfs: reading it, releasing a slave and enslaving one need no process. Taking a
-// failed link out of the bond must not wait for a full reconcile (several `ip`/`tc`/`wg` runs,
-// each a fork of the agent that stalls a small router for a moment), and status must say what
-// the kernel has, not what the last plan wanted.
+// Bond membership through sysfs: reading it, releasing a slave and enslaving one need no
+// process. Taking a failed link out of the bond, or a recovered one back in, must not wait for a
+// full reconcile (several `ip`/`tc`/`wg` runs, each a fork of the agent that stalls a small
+// router for a moment), and status must say what the kernel has, not what the last plan wanted.
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
