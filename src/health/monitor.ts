@@ -17,6 +17,7 @@ import { ProbeSocket } from './probe-socket.ts';
 import { CapacityEstimator } from '../steer/capacity.ts';
 import { expressRtts } from './express-rtt.ts';
 import { LinkTrains, trainHoldMs } from './link-trains.ts';
+import { earliestArrival, type LateSpan } from './late-read.ts';
 import { siteOfKey } from '../plan/types.ts';
 import { sameSteering, steer, type SteerLink, type SteerMemory, type SteerOptions } from '../steer/steer.ts';
 
@@ -155,7 +156,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   /** The last stall each peer reported, by peer (its links' key prefix). */
   private peerStallIds = new Map<string, number>();
   /** When this end last ran late (ticks more than 2.5 intervals apart), for judging trains. */
-  private lateSpans: { from: number; to: number }[] = [];
+  private lateSpans: LateSpan[] = [];
 
   constructor(private o: MonitorOptions) {
     super();
@@ -312,7 +313,11 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       // all of them since the train began to arrive, not only those near a packet of it (packets
       // of a train can be lost or far apart: marked per packet, a 250 kbit/s uplink still left
       // the concentrator's bond while measured, in CI, with one probe overdue).
-      t.window.shadow(firstAt - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
+      // Read late, the train began to arrive when this end stopped running, not when it was read:
+      // the replies a 250 kbit/s uplink held behind it went unexcused through a 460 ms freeze of
+      // the lab's guest (a reconcile's process starts), and the link left the bond (stack-measure,
+      // 3 of 11 runs).
+      t.window.shadow(earliestArrival(firstAt, this.lastTick, this.lateSpans, intervalMs) - (t.metrics?.rtt_ms ?? 1000) - intervalMs, at);
     } else if (msg.t === 'train_req') {
       if (!router && t.trains.answer(t.sock, msg, at)) t.window.shadow(at, at + trainHoldMs(t.peerCap?.rate_kbit ?? null, intervalMs));
     } else if (msg.t === 'stall') {

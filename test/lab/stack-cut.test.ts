@@ -7,15 +7,14 @@
 // Then, the agents stopped, link 2 released at the router only: what the concentrator still
 // stripes onto it must arrive.
 import { fileURLToPath } from 'node:url';
-import { AGENT, agent, allLinksUp, bondLinkIds, configureOneSite, inGuest, labTest, until, firstLines, SCRATCH } from './stack-lib.ts';
+import { AGENT, agent, allLinksUp, bondLinkIds, configureOneSite, DIAG, inGuest, labTest, runAgents, until, SCRATCH } from './stack-lib.ts';
 
 const FILE = fileURLToPath(import.meta.url);
 
 if (!inGuest()) {
-  labTest(FILE, 'stack cut: a download survives a modem cut with the agents running; status matches the kernel', 420,
-    [], process.env['CUT_DIAG'] ? { CUT_DIAG: process.env['CUT_DIAG'] } : {});
+  labTest(FILE, 'stack cut: a download survives a modem cut with the agents running; status matches the kernel', 420);
 } else {
-  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { writeFileSync } = await import('node:fs');
   const { runScenario, log } = await import('../../lab/scenario.ts');
   const { loadProfile } = await import('../../lab/profile.ts');
   const { buildTopology, CONC } = await import('../../lab/topology.ts');
@@ -25,23 +24,10 @@ if (!inGuest()) {
   await runScenario(async ({ check, figure }) => {
     const lab = await buildTopology(loadProfile('lab/profiles/equal-3.json'));
     const site = lab.sites[0]!;
-    const diag = process.env['CUT_DIAG'];
-    const cfg = await configureOneSite(lab, `${SCRATCH}/cut`, diag ? ["\toption log_level 'debug'"] : []);
-    if (diag) {
-      const { readFileSync } = await import('node:fs');
-      writeFileSync(cfg.conc, readFileSync(cfg.conc, 'utf8').replace('config globals\n', "config globals\n\toption log_level 'debug'\n"));
-    }
+    const cfg = await configureOneSite(lab, `${SCRATCH}/cut`);
     const concBond = siteBond('10.213.1.0/24');
-    // With CUT_DIAG: agent output with a timestamp per line (perl reads the agent's output and
-    // passes SIGTERM on to it, so stopping works as without it).
-    const STAMP = 'my $p = open(my $fh, "-|") // die; if (!$p) { open STDERR, ">&STDOUT"; exec @ARGV } $SIG{TERM} = sub { kill "TERM", $p }; ' +
-      '$| = 1; while (<$fh>) { printf "%.2f %s", time, $_ } waitpid $p, 0;';
-    const stamped = (argv: string[]) => (diag ? ['perl', '-MTime::HiRes=time', '-e', STAMP, ...argv] : argv);
-    const concAgent = lab.spawnIsolated(CONC.ns, stamped(['node', AGENT, 'run', '--config', cfg.conc]));
-    const routerAgent = lab.spawnIsolated('router', stamped(['node', AGENT, 'run', '--config', cfg.router]));
-    let seen = '';
-    const up = await until(async () => (seen = await lab.whoami(site.lanNs).catch((e: Error) => e.message)) === CONC.address, 120_000, 1000);
-    check('the agents bring the stack up by themselves', up, `${seen}; router: ${firstLines(routerAgent.output(), 6)}`);
+    const { concAgent, routerAgent, online: up, detail, saveLogs } = await runAgents(lab, cfg);
+    check('the agents bring the stack up by themselves', up, detail);
 
     // The cut is what is tested, not the start: every link in both bonds and up by health first.
     const slaves = async (ns: string, bond: string) => (await bondLinkIds(lab, ns, bond)).length;
@@ -52,19 +38,17 @@ if (!inGuest()) {
     // Bond slaves as the kernel has them, every 0.5 s, at both ends (one shell loop each: a
     // process started from node stalls the one-CPU guest far longer than one started by sh).
     const watch = (ns: string, bond: string) => lab.spawn(ns, ['sh', '-c',
-      `while :; do echo "T $(date +%s.%N)"; grep -E '^(Slave Interface|MII Status)' /proc/net/bonding/${bond}; ${diag ? 'tc qdisc show | grep netem;' : ''} sleep 0.5; done`]);
+      `while :; do echo "T $(date +%s.%N)"; grep -E '^(Slave Interface|MII Status)' /proc/net/bonding/${bond}; ${DIAG ? 'tc qdisc show | grep netem;' : ''} sleep 0.5; done`]);
     const routerWatch = watch('router', 'wbond');
     const concWatch = watch(CONC.ns, concBond);
 
     const times: Record<string, unknown> = {};
     const dump = () => {
-      if (!diag) return;
-      mkdirSync(diag, { recursive: true });
-      writeFileSync(`${diag}/router-agent.log`, routerAgent.output());
-      writeFileSync(`${diag}/conc-agent.log`, concAgent.output());
-      writeFileSync(`${diag}/router-bond.log`, routerWatch.output());
-      writeFileSync(`${diag}/conc-bond.log`, concWatch.output());
-      writeFileSync(`${diag}/times.json`, JSON.stringify(times));
+      if (!DIAG) return;
+      saveLogs();
+      writeFileSync(`${DIAG}/router-bond.log`, routerWatch.output());
+      writeFileSync(`${DIAG}/conc-bond.log`, concWatch.output());
+      writeFileSync(`${DIAG}/times.json`, JSON.stringify(times));
     };
     try {
     const t0 = Date.now() / 1000;

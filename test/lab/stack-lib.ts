@@ -3,7 +3,7 @@
 // the host half that boots the lab once per test file and turns its checks into node:test cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Lab, LabSite } from '../../lab/topology.ts';
 import { CONC } from '../../lab/topology.ts';
@@ -18,7 +18,7 @@ export const inGuest = () => !!process.env['WANBOND_LAB_RESULT'];
 export function labTest(file: string, title: string, timeoutSec: number, args: string[] = [], env: Record<string, string> = {}): void {
   test(title, { timeout: (timeoutSec + 120) * 1000 }, async (t) => {
     const { runInLab } = await import('../../lab/run.ts');
-    const r = await runInLab({ scenario: file, args, timeoutSec, env });
+    const r = await runInLab({ scenario: file, args, timeoutSec, env: { ...(DIAG ? { LAB_DIAG: DIAG } : {}), ...env } });
     const res = r.result as ScenarioResult | null;
     if (!res || res.error || r.exitCode !== 0) {
       console.log(r.output.slice(-6000));
@@ -98,11 +98,33 @@ export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 
  * client reaches the internet through the concentrator (checked by the caller).
  */
 export async function runAgents(lab: Lab, cfg: { router: string; conc: string }) {
-  const concAgent = lab.spawnIsolated(CONC.ns, ['node', AGENT, 'run', '--config', cfg.conc]);
-  const routerAgent = lab.spawnIsolated('router', ['node', AGENT, 'run', '--config', cfg.router]);
+  if (DIAG) for (const f of [cfg.conc, cfg.router]) writeFileSync(f, readFileSync(f, 'utf8').replace('config globals\n', "config globals\n\toption log_level 'debug'\n"));
+  const concAgent = lab.spawnIsolated(CONC.ns, stamped(['node', AGENT, 'run', '--config', cfg.conc]));
+  const routerAgent = lab.spawnIsolated('router', stamped(['node', AGENT, 'run', '--config', cfg.router]));
+  const saveLogs = () => {
+    if (!DIAG) return;
+    mkdirSync(DIAG, { recursive: true });
+    writeFileSync(`${DIAG}/router-agent.log`, routerAgent.output());
+    writeFileSync(`${DIAG}/conc-agent.log`, concAgent.output());
+  };
+  if (DIAG) setInterval(saveLogs, 1000).unref();
   let seen = '';
   const online = await until(async () => (seen = await lab.whoami(lab.sites[0]!.lanNs).catch((e: Error) => e.message)) === CONC.address, 120_000, 1000);
-  return { concAgent, routerAgent, online, detail: `${seen}; router: ${firstLines(routerAgent.output(), 6)}` };
+  return { concAgent, routerAgent, online, saveLogs, detail: `${seen}; router: ${firstLines(routerAgent.output(), 6)}` };
+}
+
+/**
+ * LAB_DIAG=<dir> (a host path: the guest sees the host's files) for reading a lab failure
+ * afterwards: runAgents' agents log at debug, each line stamped with the time, into
+ * <dir>/{router,conc}-agent.log.
+ */
+export const DIAG = process.env['LAB_DIAG'];
+
+/** argv run under perl, which stamps each output line and passes SIGTERM on (stopping works as without it). */
+function stamped(argv: string[]): string[] {
+  const STAMP = 'my $p = open(my $fh, "-|") // die; if (!$p) { open STDERR, ">&STDOUT"; exec @ARGV } $SIG{TERM} = sub { kill "TERM", $p }; ' +
+    '$| = 1; while (<$fh>) { printf "%.2f %s", time, $_ } waitpid $p, 0;';
+  return DIAG ? ['perl', '-MTime::HiRes=time', '-e', STAMP, ...argv] : argv;
 }
 
 /** Slaves of a bond as the kernel lists them. */
