@@ -3,7 +3,7 @@
 // the host half that boots the lab once per test file and turns its checks into node:test cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Lab, LabSite } from '../../lab/topology.ts';
 import { CONC } from '../../lab/topology.ts';
@@ -54,7 +54,7 @@ export interface RouterOpts {
 
 /** Router UCI: one link per lab modem, with device + gateway (no netifd in the lab). */
 export function routerUci(o: RouterOpts): string {
-  const lines = ['config globals', "\toption enabled '1'", "\toption role 'router'", `\toption mode '${o.mode ?? 'balance-rr'}'`, ...(o.extraGlobals ?? []), ''];
+  const lines = ['config globals', "\toption enabled '1'", "\toption role 'router'", `\toption mode '${o.mode ?? 'balance-rr'}'`, ...DIAG_GLOBALS, ...(o.extraGlobals ?? []), ''];
   if (o.concKey) {
     lines.push('config concentrator', `\toption host '${CONC.address}'`, "\toption port '51820'", `\toption public_key '${o.concKey}'`,
       `\toption site '${o.siteName ?? 'home'}'`, `\toption subnet '${o.subnet ?? '10.213.1.0/24'}'`, '');
@@ -69,7 +69,7 @@ export function routerUci(o: RouterOpts): string {
 
 export function concUci(dir: string, sites: { name: string; subnet: string; peers: string[] }[]): string {
   const lines = ['config globals', "\toption enabled '1'", "\toption role 'concentrator'", "\toption listen_port '51820'",
-    `\toption private_key_file '${dir}/conc.key'`, `\toption public_interface '${CONC.dev}'`, ''];
+    `\toption private_key_file '${dir}/conc.key'`, `\toption public_interface '${CONC.dev}'`, ...DIAG_GLOBALS, ''];
   for (const s of sites) {
     lines.push(`config site '${s.name}'`, `\toption subnet '${s.subnet}'`, ...s.peers.map((p) => `\tlist peer '${p}'`), '');
   }
@@ -98,7 +98,6 @@ export async function until(probe: () => Promise<boolean>, ms: number, stepMs = 
  * client reaches the internet through the concentrator (checked by the caller).
  */
 export async function runAgents(lab: Lab, cfg: { router: string; conc: string }) {
-  if (DIAG) for (const f of [cfg.conc, cfg.router]) writeFileSync(f, readFileSync(f, 'utf8').replace('config globals\n', "config globals\n\toption log_level 'debug'\n"));
   const concAgent = lab.spawnIsolated(CONC.ns, stamped(['node', AGENT, 'run', '--config', cfg.conc]));
   const routerAgent = lab.spawnIsolated('router', stamped(['node', AGENT, 'run', '--config', cfg.router]));
   const saveLogs = () => {
@@ -115,10 +114,13 @@ export async function runAgents(lab: Lab, cfg: { router: string; conc: string })
 
 /**
  * LAB_DIAG=<dir> (a host path: the guest sees the host's files) for reading a lab failure
- * afterwards: runAgents' agents log at debug, each line stamped with the time, into
- * <dir>/{router,conc}-agent.log.
+ * afterwards: the agents of the UCI files written here log at debug, and runAgents' stamp each
+ * line with the time into <dir>/{router,conc}-agent.log.
  */
 export const DIAG = process.env['LAB_DIAG'];
+
+/** The agents of the UCI files written here log at debug under LAB_DIAG. */
+const DIAG_GLOBALS = DIAG ? ["\toption log_level 'debug'"] : [];
 
 /** argv run under perl, which stamps each output line and passes SIGTERM on (stopping works as without it). */
 function stamped(argv: string[]): string[] {
