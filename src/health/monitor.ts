@@ -358,7 +358,10 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const gap = this.lastTick === null ? 0 : now - this.lastTick;
     this.lastTick = now;
     if (gap > 2.5 * intervalMs) this.lateSpans = [...this.lateSpans.filter((s) => s.to >= now - TRAIN_LATE_KEEP_MS), { from: now - gap, to: now }];
-    if (gap <= stallMs(intervalMs)) return;
+    if (gap <= stallMs(intervalMs)) {
+      if (gap > 2.5 * intervalMs) this.log.debug(`health: this end ran ${Math.round(gap)} ms late; not a stall yet`);
+      return;
+    }
     this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes due meanwhile are not judged`);
     for (const t of this.links.values()) t.window.forgetPending(now - gap, now);
     this.stalledUntil = now + 2 * intervalMs;
