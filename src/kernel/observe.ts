@@ -82,9 +82,9 @@ async function blockFilters(qdiscs: KQdisc[]): Promise<Record<number, string>> {
 /**
  * The whole kernel state, one process at a time. Starting a process blocks this one's event loop
  * while the kernel copies its page tables (libuv forks): in the lab's user-mode Linux about 100 ms
- * for each, and the five started in one turn held the agent ~0.5 s at every periodic check, just
- * under what its health monitor counts as a stall. A link cut meanwhile was decided at 1.03-1.16 s
- * instead of about 0.5. Started in turn, the loop runs between them and each child runs while it does.
+ * for each, and the five started in one turn held the agent at every periodic check ~0.5 s idle,
+ * 0.5-1.2 s under load: a stall, and a cut that fell on one was decided at 1.03-1.16 s instead of
+ * about 0.5. Started in turn, the loop runs between them and each child runs while it does.
  */
 export async function observe(): Promise<KernelState> {
   const fw = await detectFirewall();
