@@ -157,8 +157,6 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
   private peerStallIds = new Map<string, number>();
   /** When this end last ran late (ticks more than 2.5 intervals apart), for judging trains. */
   private lateSpans: LateSpan[] = [];
-  /** Since when trains have waited for a turn on time (see tick), null when none waits. */
-  private trainsHeldSince: number | null = null;
 
   constructor(private o: MonitorOptions) {
     super();
@@ -213,9 +211,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     // stall) saw replies that had come but were not read yet, and a slow link whose reply was
     // still unread while a fast link's was not looked silent alone.
     this.timer = setInterval(() => {
-      const firedAt = this.clock();
-      this.noticeStall(firedAt);
-      setImmediate(() => this.timer && this.tick(firedAt));
+      this.noticeStall(this.clock());
+      setImmediate(() => this.timer && this.tick());
     }, Math.max(10, this.o.health.interval * 1000));
   }
 
@@ -361,10 +358,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     const gap = this.lastTick === null ? 0 : now - this.lastTick;
     this.lastTick = now;
     if (gap > 2.5 * intervalMs) this.lateSpans = [...this.lateSpans.filter((s) => s.to >= now - TRAIN_LATE_KEEP_MS), { from: now - gap, to: now }];
-    if (gap <= stallMs(intervalMs)) {
-      if (gap > 2.5 * intervalMs) this.log.debug(`health: this end ran ${Math.round(gap)} ms late; not a stall yet`);
-      return;
-    }
+    if (gap <= stallMs(intervalMs)) return;
     this.log.debug(`health: this end stalled ${Math.round(gap)} ms; probes due meanwhile are not judged`);
     for (const t of this.links.values()) t.window.forgetPending(now - gap, now);
     this.stalledUntil = now + 2 * intervalMs;
@@ -373,11 +367,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     for (const t of this.links.values()) if (t.sock.ready) t.sock.send({ v: 1, t: 'stall', link: t.spec.id, id: this.stallId, ms: Math.min(60_000, Math.round(gap)) });
   }
 
-  /**
-   * One probe interval. Public so tests can drive a monitor without timers. `firedAt`: when its
-   * timer fired, before this turn read the datagrams that came meanwhile (see start).
-   */
-  tick(firedAt?: number): void {
+  /** One probe interval. Public so tests can drive a monitor without timers. */
+  tick(): void {
     const now = this.clock();
     const intervalMs = this.o.health.interval * 1000;
     this.noticeStall(now);
@@ -417,18 +408,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     }
     if (now - this.lastCap >= 1000) {
       this.lastCap = now;
-      // Held between its timer and now (this process starting another: the lab's user-mode Linux
-      // holds the starter 0.1-0.4 s a start), this turn has not read the peer's probes that came
-      // meanwhile: an upload train sent now would go out ahead of their replies, and hold them up to
-      // a second behind it on a slow uplink, before the peer's shadow of the train (stack-measure
-      // red in CI: "no reply for 905.6 ms (1 probe(s) overdue)"). Trains wait for a turn on time,
-      // for at most 5 s: an end always that late still measures its links.
-      const late = firedAt !== undefined && now - firedAt > intervalMs / 2;
-      if (!late) this.trainsHeldSince = null;
-      else this.trainsHeldSince ??= now;
-      const hold = late && now - this.trainsHeldSince! < 5000;
-      if (hold) this.log.debug(`health: no train this turn: it ran ${Math.round(now - firedAt!)} ms behind its timer`);
-      this.measureAndReport(now, !hold);
+      this.measureAndReport(now);
     }
     this.decide(now);
   }
@@ -437,9 +417,8 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
     return t.spec.enabled && !this.disabledAtRun.has(t.spec.key);
   }
 
-  private measureAndReport(now: number, trainsMayStart: boolean): void {
-    // One train at a time, over every link.
-    let trainOff = !trainsMayStart;
+  private measureAndReport(now: number): void {
+    let trainStarted = false;
     // Links take turns to be first, so one slow to finish its trains does not hold the others back.
     const order = [...this.links.values()];
     const turn = order.length ? Math.floor(now / 1000) % order.length : 0;
@@ -449,7 +428,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
       const paths = this.o.role === 'router' ? this.decision.links[t.spec.key]?.paths : undefined;
       const router = this.o.role === 'router';
       const { down, up } = this.capacities(t);
-      if (router && !trainOff) {
+      if (router && !trainStarted) {
         // Quiet: carrying under a fifth of the capacity (a train then sees most of the link).
         const quiet = (now_kbit: number, cap: number | null) => now_kbit < 0.2 * (cap ?? 1000);
         const started = t.trains.tickRouter(now, t.sock, {
@@ -458,7 +437,7 @@ export class HealthMonitor extends EventEmitter<{ link: [LinkEvent]; steering: [
         });
         // A download train is seen arriving (onMessage); an upload train only here.
         if (started === 'up') t.window.shadow(now, now + trainHoldMs(up, this.o.health.interval * 1000));
-        trainOff = started !== null;
+        trainStarted = started !== null;
       }
       t.sock.send({
         v: 1, t: 'cap', link: t.spec.id, rx_kbit: t.rx.estimate(now), now_kbit: Math.round(t.rx.current),

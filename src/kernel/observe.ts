@@ -57,48 +57,41 @@ async function ipState(): Promise<[string, string, string, string]> {
     const [rules, routes, addrs, links] = lines as [string, string, string, string];
     return [links, addrs, rules, routes];
   }
-  const links = await must(['ip', '-j', '-d', 'link', 'show']);
-  const addrs = await must(['ip', '-j', '-4', 'addr', 'show']); // IPv4 only, as in the batch: every address wanbond sets is IPv4
-  const rules = await must(['ip', '-j', '-4', 'rule', 'show']);
-  return [links, addrs, rules, await must(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])];
+  return Promise.all([
+    must(['ip', '-j', '-d', 'link', 'show']),
+    must(['ip', '-j', '-4', 'addr', 'show']), // IPv4 only, as in the batch: every address wanbond sets is IPv4
+    must(['ip', '-j', '-4', 'rule', 'show']),
+    must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']),
+  ]);
 }
 
 /** The classes of wanbond's devices with an HTB root: the concentrator's wb0 when it shapes, else none (no process). */
 async function htbClasses(qdiscs: KQdisc[]): Promise<KClass[]> {
   const devs = qdiscs.filter((q) => q.root && q.kind === 'htb' && OWN_LINK_NAME.test(q.dev)).map((q) => q.dev);
-  const classes: KClass[] = [];
-  for (const dev of devs) classes.push(...(await out(['tc', 'class', 'show', 'dev', dev]).then((r) => (r.ok ? parseClasses(dev, r.stdout) : [])).catch(() => [])));
-  return classes;
+  const lists = await Promise.all(devs.map((dev) => out(['tc', 'class', 'show', 'dev', dev]).then((r) => (r.ok ? parseClasses(dev, r.stdout) : [])).catch(() => [])));
+  return lists.flat();
 }
 
 /** wanbond's tc blocks on its gretaps' ingress, each read once (one process per bond). */
 async function blockFilters(qdiscs: KQdisc[]): Promise<Record<number, string>> {
   const blocks = [...new Set(qdiscs.filter((q) => q.kind === 'ingress' && q.block !== undefined && isOwnBlock(q.block) && OWN_LINK_NAME.test(q.dev)).map((q) => q.block!))];
-  const read: Record<number, string> = {};
-  for (const b of blocks) read[b] = await out(['tc', '-j', 'filter', 'show', 'block', String(b)]).then((r) => (r.ok ? parseBlockFilter(r.stdout) : '')).catch(() => '');
-  return read;
+  const read = await Promise.all(blocks.map((b) => out(['tc', '-j', 'filter', 'show', 'block', String(b)]).then((r) => (r.ok ? parseBlockFilter(r.stdout) : '')).catch(() => '')));
+  return Object.fromEntries(blocks.map((b, i) => [b, read[i]!]));
 }
 
-/**
- * The whole kernel state, one process at a time. Starting a process blocks this one's event loop
- * while the kernel copies its page tables (libuv forks): in the lab's user-mode Linux about 100 ms
- * for each, and the five started in one turn held the agent at every periodic check ~0.5 s idle,
- * 0.5-1.2 s under load: a stall, and a cut that fell on one was decided at 1.03-1.16 s instead of
- * about 0.5. Started in turn, the loop runs between them and each child runs while it does.
- */
 export async function observe(): Promise<KernelState> {
   const fw = await detectFirewall();
-  const wgKernel = await detectWgKernel();
-  const [links, addrs, rules, routes] = await ipState();
-  const qdiscs = await out(['tc', '-j', 'qdisc', 'show']).then((r) => (r.ok ? r.stdout : '[]')).catch(() => '[]');
-  const wg = await out(['wg', 'show', 'all', 'dump']).then((r) => (r.ok ? r.stdout : '')).catch(() => '');
-  const nft =
+  const [[links, addrs, rules, routes], qdiscs, wg, nft, wgKernel] = await Promise.all([
+    ipState(),
+    out(['tc', '-j', 'qdisc', 'show']).then((r) => (r.ok ? r.stdout : '[]')).catch(() => '[]'),
+    out(['wg', 'show', 'all', 'dump']).then((r) => (r.ok ? r.stdout : '')).catch(() => ''),
     fw.kind === 'nft'
-      ? await out(['nft', 'list', 'table', 'inet', NFT_TABLE]).catch(() => ({ ok: false, stdout: '', stderr: '' }))
-      : await must([`${fw.bin}-save`]).then((t) => ({ ok: false, stdout: t, stderr: '' }));
+      ? out(['nft', 'list', 'table', 'inet', NFT_TABLE]).catch(() => ({ ok: false, stdout: '', stderr: '' }))
+      : must([`${fw.bin}-save`]).then((t) => ({ ok: false, stdout: t, stderr: '' })),
+    detectWgKernel(),
+  ]);
   const parsedQdiscs = parseQdiscs(qdiscs);
-  const classes = await htbClasses(parsedQdiscs);
-  const filters = await blockFilters(parsedQdiscs);
+  const [classes, filters] = await Promise.all([htbClasses(parsedQdiscs), blockFilters(parsedQdiscs)]);
   let forwarding = false;
   try {
     forwarding = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
